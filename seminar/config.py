@@ -1,0 +1,43 @@
+"""Default configuration, suitable for development.
+
+Overridden by `instance/config.py` when present, then by `SEMINAR_*` environment variables.
+"""
+
+from datetime import timedelta
+
+DEBUG = False
+TESTING = False
+SECRET_KEY = None
+SQLALCHEMY_DATABASE_URI = None  # set by create_app to SQLite in the instance folder
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+BABEL_DEFAULT_LOCALE = "fr"
+BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+LANGUAGES = ("fr", "en")
+
+# Absolute links in e-mails and calendar files.
+BASE_URL = "http://127.0.0.1:5000"
+
+# `smtp://host:port`, `smtp+starttls://user:pass@host:587`, `smtps://…`; unset: .eml files in instance/mail/.
+MAIL_URL = None
+MAIL_FROM = "Séminaire <no-reply@localhost>"
+# The web process tries to deliver new mail right after the commit, in a background thread.
+MAIL_DELIVER_AFTER_COMMIT = True
+
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_ENABLED = True
+RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True  # a storage outage (Redis down) lets requests through, logged
+REGISTRATION_RATE_LIMIT = "10 per minute; 60 per hour"
+LOGIN_RATE_LIMIT = "10 per minute"
+
+# Behind a reverse proxy: how many proxies set X-Forwarded-* (0: no ProxyFix).
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0

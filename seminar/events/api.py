@@ -1,0 +1,67 @@
+"""The public JSON representation of an event (`GET /api/events/<slug>`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from seminar.events.models import Event, Session
+from seminar.registration.occupancy import EventOccupancy, Occupancy
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _counts(occ: Occupancy) -> dict:
+    return {
+        "capacity": occ.capacity,
+        "seats_left": occ.seats_left,
+        "confirmed": occ.confirmed,
+        "waitlisted": occ.waitlisted,
+    }
+
+
+def _session(event: Event, session: Session, occ: Occupancy) -> dict:
+    return {
+        "id": session.id,
+        "kind": session.kind.value,
+        "title": session.title,
+        "description": session.description,
+        "starts_at": iso(event.local(session.starts_at)),
+        "ends_at": iso(event.local(session.ends_at)),
+        "room": session.room.name if session.room else None,
+        **_counts(occ),
+        "takes_registrations": session.takes_registrations,
+        "speakers": [
+            {
+                "id": link.speaker.id,
+                "name": link.speaker.name,
+                "affiliation": link.speaker.affiliation,
+                "role": link.role.value,
+            }
+            for link in session.speaker_links
+        ],
+    }
+
+
+def event_to_json(event: Event, occupancy: EventOccupancy) -> dict:
+    venue = event.venue
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "subtitle": event.subtitle,
+        "organiser": event.organiser,
+        "starts_at": iso(event.local(event.starts_at)),
+        "ends_at": iso(event.local(event.ends_at)),
+        "timezone": event.timezone,
+        "times_confirmed": event.times_confirmed,
+        "venue": {
+            "name": venue.name if venue else None,
+            "address": venue.street_address if venue else None,
+            "postal_code": venue.postal_code if venue else None,
+            "city": venue.city if venue else None,
+            "country": venue.country if venue else None,
+        },
+        "registration": {"open": event.registration_is_open(), **_counts(occupancy.event)},
+        "sessions": [_session(event, s, occupancy.session(s)) for s in event.sessions],
+    }

@@ -1,0 +1,65 @@
+"""Public pages of an event: home, programme, speakers, venue, and the JSON API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
+
+from seminar.events import services
+from seminar.events.api import event_to_json
+from seminar.events.models import Event, OrganisationKind, SessionKind
+from seminar.registration.occupancy import event_occupancy
+
+bp = Blueprint("events", __name__)
+
+
+def _event_or_404(slug: str) -> Event:
+    event = services.get_event(slug)
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.get("/")
+def index():
+    featured = services.featured_event()
+    if featured is not None:
+        return redirect(url_for("events.event_page", slug=featured.slug))
+    return render_template("events/index.html", events=services.list_events())
+
+
+@bp.get("/events/<slug>/")
+def event_page(slug: str):
+    event = _event_or_404(slug)
+    organisations: dict[OrganisationKind, list] = {}
+    for org in event.organisations:
+        organisations.setdefault(org.kind, []).append(org)
+    return render_template(
+        "events/event.html", event=event, occupancy=event_occupancy(event), organisations=organisations,
+        round_tables=[s for s in event.sessions if s.kind is SessionKind.round_table],
+    )
+
+
+@bp.get("/events/<slug>/programme")
+def programme(slug: str):
+    event = _event_or_404(slug)
+    return render_template("events/programme.html", event=event, occupancy=event_occupancy(event))
+
+
+@bp.get("/events/<slug>/speakers")
+def speakers(slug: str):
+    event = _event_or_404(slug)
+    people = [s for s in event.speakers if not s.is_organisation]
+    organisations = [s for s in event.speakers if s.is_organisation]
+    return render_template("events/speakers.html", event=event, people=people, organisations=organisations)
+
+
+@bp.get("/events/<slug>/venue")
+def venue(slug: str):
+    event = _event_or_404(slug)
+    return render_template("events/venue.html", event=event)
+
+
+@bp.get("/api/events/<slug>")
+def api_event(slug: str):
+    event = _event_or_404(slug)
+    return jsonify(event_to_json(event, event_occupancy(event)))

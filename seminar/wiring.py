@@ -1,0 +1,160 @@
+"""Wires configuration, extensions, blueprints, error pages and CLI into an app."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, render_template, request, session, url_for
+from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
+
+from seminar import resource_dir
+from seminar.database import configure_engine
+from seminar.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+# Every domain area keeps its own message catalogue, so that areas evolve independently.
+TRANSLATION_AREAS = ("", "events", "registration", "accounts", "admin", "ical", "badges", "checkin", "mail")
+
+
+def configure(app: Flask) -> None:
+    import seminar.models  # noqa: F401  (the whole schema, for create_all and migrations)
+
+    _check_secret_key(app)
+    _configure_database(app)
+    _configure_proxy(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        str(Path(app.root_path) / area / "translations") for area in TRANSLATION_AREAS
+    )
+    babel.init_app(app, locale_selector=select_locale)
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError(
+        "SECRET_KEY is not set: put SECRET_KEY in instance/config.py or set SEMINAR_SECRET_KEY "
+        "(`make run` writes one for you)."
+    )
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{Path(app.instance_path) / 'seminar.sqlite'}"
+        app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _configure_proxy(app: Flask) -> None:
+    counts = {k: int(app.config.get(f"PROXY_FIX_X_{k.upper()}", 0) or 0) for k in ("for", "proto", "host")}
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=counts["for"], x_proto=counts["proto"], x_host=counts["host"])
+
+
+def select_locale() -> str:
+    languages = current_languages()
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+        return asked
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def current_languages() -> tuple[str, ...]:
+    from flask import current_app
+
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def _register_blueprints(app: Flask) -> None:
+    import seminar.accounts.auth  # noqa: F401  (registers the user loader)
+    from seminar.events.views import bp as events_bp
+
+    app.register_blueprint(events_bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return {"error": error.name, "status": error.code}, error.code
+        return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        try:
+            return render_template("errors/500.html"), 500
+        except Exception:  # the error page itself failed: answer plainly, still without a traceback
+            log.exception("The error page failed to render")
+            return "<!doctype html><title>500</title><h1>Internal error</h1>", 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from seminar import formatting
+
+    @app.before_request
+    def _remember_locale():
+        g.locale = str(get_locale())
+
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale()),
+        languages=lambda: current_languages(),
+        has_endpoint=lambda name: name in app.view_functions,
+        language_url=language_url,
+    )
+    app.jinja_env.filters.update(
+        local_time=formatting.local_time,
+        local_date=formatting.local_date,
+        local_datetime=formatting.local_datetime,
+    )
+
+
+def language_url(code: str) -> str:
+    """The current page in another language (the choice is remembered in the session)."""
+    args = {**request.args.to_dict(), "lang": code}
+    if request.endpoint and request.method == "GET":
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for("events.index", lang=code)
+
+
+def _register_cli(app: Flask) -> None:
+    from seminar.bootstrap import bootstrap_command
+    from seminar.events.cli import seed_command
+
+    app.cli.add_command(seed_command)
+    app.cli.add_command(bootstrap_command)
