@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from seminar.events import services
 from seminar.events.api import event_to_json
 from seminar.events.models import Event, OrganisationKind, SessionKind
+from seminar.extensions import db
 from seminar.registration.occupancy import event_occupancy
 
 bp = Blueprint("events", __name__)
@@ -63,3 +66,18 @@ def venue(slug: str):
 def api_event(slug: str):
     event = _event_or_404(slug)
     return jsonify(event_to_json(event, event_occupancy(event)))
+
+
+HEALTH_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.get("/healthz")
+def healthz():
+    """For load balancers and benchmarks: "ok" when the database answers, 503 otherwise."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("Health check: the database does not answer")
+        db.session.rollback()
+        return "database unavailable\n", 503, HEALTH_HEADERS
+    return "ok\n", 200, HEALTH_HEADERS
