@@ -17,7 +17,7 @@ from seminar.extensions import babel, csrf, db, limiter, login_manager, migrate
 log = logging.getLogger(__name__)
 
 # Every domain area keeps its own message catalogue, so that areas evolve independently.
-TRANSLATION_AREAS = ("", "events", "registration", "accounts", "admin", "ical", "badges", "checkin", "mail", "audit")
+TRANSLATION_AREAS = ("", "events", "registration", "accounts", "admin", "ical", "badges", "checkin", "mail")
 
 
 def configure(app: Flask) -> None:
@@ -102,17 +102,9 @@ def current_languages() -> tuple[str, ...]:
 
 def _register_blueprints(app: Flask) -> None:
     import seminar.accounts.auth  # noqa: F401  (registers the user loader)
-    from seminar.accounts.views import admin_bp as accounts_admin_bp
-    from seminar.accounts.views import bp as accounts_bp
-    from seminar.audit.views import bp as audit_bp
     from seminar.events.views import bp as events_bp
-    from seminar.ical.views import bp as ical_bp
 
     app.register_blueprint(events_bp)
-    app.register_blueprint(ical_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(accounts_admin_bp)
-    app.register_blueprint(audit_bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -164,12 +156,8 @@ def language_url(code: str) -> str:
 
 
 def _register_cli(app: Flask) -> None:
-    from seminar.accounts.cli import create_user_command
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import seed_command
-    from seminar.ical.cli import ics_command
 
     app.cli.add_command(seed_command)
-    app.cli.add_command(ics_command)
     app.cli.add_command(bootstrap_command)
-    app.cli.add_command(create_user_command)
