@@ -103,8 +103,10 @@ def current_languages() -> tuple[str, ...]:
 def _register_blueprints(app: Flask) -> None:
     import seminar.accounts.auth  # noqa: F401  (registers the user loader)
     from seminar.events.views import bp as events_bp
+    from seminar.ical.views import bp as ical_bp
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(ical_bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -158,6 +160,8 @@ def language_url(code: str) -> str:
 def _register_cli(app: Flask) -> None:
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import seed_command
+    from seminar.ical.cli import ics_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(ics_command)
     app.cli.add_command(bootstrap_command)

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<area>`; each module exposes `run() -> list[dict]`."""
