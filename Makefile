@@ -30,6 +30,12 @@ test: $(STAMP) catalogues
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# Production: gunicorn (deploy/gunicorn.conf.py) with SEMINAR_SECRET_KEY, SEMINAR_SQLALCHEMY_DATABASE_URI and
+# SEMINAR_RATELIMIT_STORAGE_URI from the environment; see README "Production" and deploy/.
+serve: $(STAMP) catalogues
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py "seminar:create_app()"
+
 bench: $(STAMP) catalogues
 	$(BIN)/python -m bench
 
