@@ -39,6 +39,6 @@ def begin_write_transaction() -> None:
     locks the rows it reads with SELECT … FOR UPDATE. Any transaction already open is committed
     first: a service owns its transaction.
     """
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})
