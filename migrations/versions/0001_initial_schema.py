@@ -212,6 +212,7 @@ def upgrade():
     sa.Column('source', sa.Enum('web', 'import_', 'organiser', name='registrationsource', native_enum=False, length=32), nullable=False),
     sa.Column('locale', sa.String(length=10), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('token_salt', sa.String(length=64), nullable=False),
     sa.Column('overbooked', sa.Boolean(), nullable=False),
     sa.Column('ical_sequence', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -52,6 +52,9 @@ class Registration(db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="fr")
     # SHA-256 of the self-service token; the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Random salt the current token is derived from with the app secret (see registration/tokens.py),
+    # so that every e-mail can carry the same link although only its hash is stored.
+    token_salt: Mapped[str] = mapped_column(String(64), default="")
     # Recorded when an organiser deliberately confirmed beyond capacity.
     overbooked: Mapped[bool] = mapped_column(default=False)
     # iCalendar SEQUENCE of this registrant's invite for the event as a whole.
