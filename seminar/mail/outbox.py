@@ -1,0 +1,222 @@
+"""The outbox: messages are rows written in the transaction of the change that causes them, then delivered.
+
+`enqueue` adds a message to the current database session (the caller commits it with its change).
+After a commit that enqueued mail, the web process wakes a background thread that delivers it
+(MAIL_DELIVER_AFTER_COMMIT), so that no request waits on SMTP. `deliver_pending` (also run by
+`flask outbox deliver [--watch]`) claims due messages, sends them and records the outcome:
+
+- claiming marks rows `sending` in their own committed transaction (PostgreSQL: FOR UPDATE SKIP LOCKED,
+  so concurrent workers take different rows; SQLite: BEGIN IMMEDIATE), hence a message is sent by one
+  worker only;
+- each outcome is committed as soon as it is known: a sent message is never sent again;
+- a failure puts the message back with exponential back-off (1 min, 2, 4 … up to 1 h), and after
+  MAIL_MAX_ATTEMPTS attempts marks it `failed`;
+- a worker that died while sending leaves rows `sending`; after MAIL_CLAIM_TIMEOUT they are retried with
+  the same Message-ID, so that a receiving system can recognise a rare duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from flask import Flask, current_app
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from seminar.database import begin_write_transaction
+from seminar.extensions import db, utcnow
+from seminar.mail.models import OutboxMessage, OutboxStatus
+from seminar.mail.transport import build_message, transport_for
+
+log = logging.getLogger(__name__)
+
+_SESSION_FLAG = "seminar.outbox.enqueued"
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+def enqueue(
+    to_addr: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    *,
+    ics: str | None = None,
+    ics_method: str | None = None,
+    coalesce_key: str | None = None,
+    event_id: int | None = None,
+    registration_id: int | None = None,
+) -> OutboxMessage:
+    """Add a message to the current session (no commit). A pending message with the same
+    `coalesce_key` is replaced rather than joined by a second one (e.g. quick successive calendar updates)."""
+    message = None
+    if coalesce_key:
+        message = db.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.coalesce_key == coalesce_key, OutboxMessage.status == OutboxStatus.pending)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    if message is None:
+        message = OutboxMessage(message_id=make_msgid(domain=_mail_domain()), coalesce_key=coalesce_key)
+        db.session.add(message)
+    message.to_addr = to_addr
+    message.subject = subject[:300]
+    message.text_body = text_body
+    message.html_body = html_body
+    message.ics = ics
+    message.ics_method = ics_method
+    message.event_id = event_id
+    message.registration_id = registration_id
+    message.next_attempt_at = utcnow()
+    db.session.info[_SESSION_FLAG] = True
+    return message
+
+
+def _mail_domain() -> str:
+    sender = current_app.config.get("MAIL_FROM") or ""
+    domain = sender.rsplit("@", 1)[-1].strip(" >")
+    return domain or "localhost"
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def _claim(limit: int, now: datetime) -> list[int]:
+    """Mark up to `limit` due messages `sending` and commit: from then on they belong to this worker."""
+    stale = now - timedelta(seconds=current_app.config.get("MAIL_CLAIM_TIMEOUT", 900))
+    begin_write_transaction()
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_at < stale),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(db.session.scalars(due))
+    if ids:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status=OutboxStatus.sending, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        )
+    db.session.commit()
+    return ids
+
+
+def deliver_pending(limit: int = 100, *, now: datetime | None = None) -> dict:
+    """Send the due messages; returns counts {"claimed", "sent", "retry", "failed"}.
+
+    `now` lets a caller (a test, a catch-up run) treat messages as due earlier than the back-off says.
+    """
+    now = now or utcnow()
+    ids = _claim(limit, now)
+    counts = {"claimed": len(ids), "sent": 0, "retry": 0, "failed": 0}
+    if not ids:
+        return counts
+    max_attempts = current_app.config.get("MAIL_MAX_ATTEMPTS", 10)
+    sender = current_app.config["MAIL_FROM"]
+    claimed = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    messages = list(db.session.scalars(claimed))
+    try:
+        with transport_for(current_app) as transport:
+            for message in messages:
+                try:
+                    transport.send(build_message(message, sender))
+                except Exception as error:  # noqa: BLE001  (any failure is recorded and retried)
+                    _record_failure(message, error, max_attempts, counts)
+                else:
+                    message.status, message.sent_at, message.last_error = OutboxStatus.sent, utcnow(), ""
+                    counts["sent"] += 1
+                db.session.commit()
+    except Exception as error:  # noqa: BLE001  (the server is unreachable: every message still claimed waits)
+        log.warning("Mail transport unavailable: %s", error)
+        for message in messages:
+            if message.status is OutboxStatus.sending:
+                _record_failure(message, error, max_attempts, counts)
+        db.session.commit()
+    return counts
+
+
+def _record_failure(message: OutboxMessage, error: Exception, max_attempts: int, counts: dict) -> None:
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if message.attempts >= max_attempts:
+        message.status = OutboxStatus.failed
+        counts["failed"] += 1
+        log.error("Giving up on message %s to %s: %s", message.id, message.to_addr, message.last_error)
+    else:
+        message.status = OutboxStatus.pending
+        message.next_attempt_at = utcnow() + _backoff(message.attempts)
+        counts["retry"] += 1
+
+
+def deliver_all_due(limit: int = 100) -> dict:
+    """Deliver batches until nothing is due; returns the summed counts."""
+    total = {"claimed": 0, "sent": 0, "retry": 0, "failed": 0}
+    while True:
+        counts = deliver_pending(limit)
+        for key in total:
+            total[key] += counts[key]
+        if counts["claimed"] < limit:
+            return total
+
+
+class BackgroundDelivery:
+    """One daemon thread per app that delivers the outbox when woken after a commit."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="outbox-delivery", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(timeout=60)
+            self._wake.clear()
+            try:
+                with self.app.app_context():
+                    deliver_all_due()
+                    db.session.remove()
+            except Exception:
+                log.exception("Background mail delivery failed; the outbox worker will retry")
+
+
+def init_app(app: Flask) -> None:
+    """Wake the background delivery after each commit that enqueued mail, when MAIL_DELIVER_AFTER_COMMIT."""
+    app.extensions["seminar.outbox"] = BackgroundDelivery(app)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session: OrmSession) -> None:
+    if not session.info.pop(_SESSION_FLAG, False):
+        return
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:
+        return
+    delivery = app.extensions.get("seminar.outbox")
+    if delivery is not None and app.config.get("MAIL_DELIVER_AFTER_COMMIT"):
+        delivery.wake()
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _after_rollback(session: OrmSession, _previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_SESSION_FLAG, None)
