@@ -1,0 +1,149 @@
+"""The one place that composes e-mails to registrants: confirmation, waitlisted, promoted, updated,
+cancelled and link reminder. Each is multipart (plain text and HTML, from templates/mail/), written in
+the registrant's language, and carries the absolute self-service link (from BASE_URL).
+
+`notify(kind, registration, ...)` composes a `RegistrantMail`, lets the calendar parts registered for the
+app fill in its `ics`/`ics_method` (and `coalesce_key`), then enqueues it in the outbox within the caller's
+transaction (no commit here).
+
+Adding a calendar part (for the calendar area)::
+
+    from seminar.registration.notifications import add_calendar_part
+
+    def invite(mail: RegistrantMail) -> None:
+        # mail.kind, mail.registration, mail.sessions_confirmed (seats just confirmed: send REQUEST),
+        # mail.sessions_released (seats just given up or cancelled: send CANCEL)
+        if mail.kind is MailKind.cancelled or mail.sessions_released:
+            mail.ics, mail.ics_method = build_cancel(...), "CANCEL"
+        elif mail.kind in (MailKind.confirmation, MailKind.promoted, MailKind.updated):
+            mail.ics, mail.ics_method = build_request(...), "REQUEST"
+
+    add_calendar_part(app, invite)   # once, when the app is configured (e.g. from wiring)
+
+Providers run in registration order; each sees what the previous ones set. They run inside the service's
+transaction, with the registration, its event, seats and sessions loaded: they must not commit. The outbox
+turns `ics` into a `text/calendar; method=<ics_method>; charset=UTF-8` alternative part.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from seminar.events.models import Session
+from seminar.mail.models import OutboxMessage
+from seminar.mail.outbox import enqueue
+from seminar.registration.models import Registration
+from seminar.registration.tokens import current_token
+
+_EXTENSION_KEY = "seminar.calendar_parts"
+
+
+class MailKind(enum.Enum):
+    confirmation = "confirmation"  # registered, confirmed for the event
+    waitlisted = "waitlisted"  # registered, on the event's waiting list
+    promoted = "promoted"  # a seat (event or round table) came free and is now theirs
+    updated = "updated"  # round tables or details changed
+    cancelled = "cancelled"  # the registration is cancelled
+    link = "link"  # reminder of the self-service link (also: a second registration attempt)
+
+
+@dataclass
+class RegistrantMail:
+    kind: MailKind
+    registration: Registration
+    to_addr: str
+    subject: str
+    text_body: str
+    html_body: str
+    manage_url: str
+    sessions_confirmed: list[Session] = field(default_factory=list)
+    sessions_released: list[Session] = field(default_factory=list)
+    ics: str | None = None
+    ics_method: str | None = None
+    coalesce_key: str | None = None
+
+
+CalendarPart = Callable[[RegistrantMail], None]
+
+
+def add_calendar_part(app: Flask, provider: CalendarPart) -> None:
+    """Register a function that may attach an iCalendar part to every registrant e-mail."""
+    providers = app.extensions.setdefault(_EXTENSION_KEY, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def manage_url(registration: Registration) -> str:
+    """The absolute self-service link (the token is re-derived, never stored)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/registrations/{current_token(registration)}"
+
+
+def status_labels() -> dict[str, str]:
+    """Registration and seat statuses as shown to registrants (in the current locale)."""
+    return {"confirmed": _("confirmed"), "waitlisted": _("waiting list"), "cancelled": _("cancelled")}
+
+
+def _subject(kind: MailKind, title: str) -> str:
+    return {
+        MailKind.confirmation: _("Your registration is confirmed: %(title)s", title=title),
+        MailKind.waitlisted: _("You are on the waiting list: %(title)s", title=title),
+        MailKind.promoted: _("A place is now yours: %(title)s", title=title),
+        MailKind.updated: _("Your registration has been updated: %(title)s", title=title),
+        MailKind.cancelled: _("Your registration is cancelled: %(title)s", title=title),
+        MailKind.link: _("Your registration link: %(title)s", title=title),
+    }[kind]
+
+
+def compose(
+    kind: MailKind,
+    registration: Registration,
+    *,
+    sessions_confirmed: Iterable[Session] = (),
+    sessions_released: Iterable[Session] = (),
+) -> RegistrantMail:
+    """Render the e-mail of `kind` for `registration`, in the registrant's language."""
+    event = registration.event
+    link = manage_url(registration)
+    confirmed, released = list(sessions_confirmed), list(sessions_released)
+    with force_locale(registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        context = {
+            "kind": kind.value,
+            "registration": registration,
+            "event": event,
+            "seats": sorted(registration.active_seats(), key=lambda s: (s.session.starts_at, s.session_id)),
+            "sessions_confirmed": confirmed,
+            "sessions_released": released,
+            "manage_url": link,
+            "locale": registration.locale,
+            "status_labels": status_labels(),
+        }
+        subject = _subject(kind, event.title)
+        text_body = render_template("mail/registration.txt", **context)
+        html_body = render_template("mail/registration.html", subject=subject, **context)
+    return RegistrantMail(kind, registration, registration.email, subject, text_body, html_body, link,
+                          confirmed, released)
+
+
+def notify(
+    kind: MailKind,
+    registration: Registration,
+    *,
+    sessions_confirmed: Iterable[Session] = (),
+    sessions_released: Iterable[Session] = (),
+) -> OutboxMessage:
+    """Compose, add calendar parts, and enqueue in the current transaction (the caller commits)."""
+    mail = compose(kind, registration, sessions_confirmed=sessions_confirmed, sessions_released=sessions_released)
+    for provider in current_app.extensions.get(_EXTENSION_KEY, []):
+        provider(mail)
+    return enqueue(
+        mail.to_addr, mail.subject, mail.text_body, mail.html_body,
+        ics=mail.ics, ics_method=mail.ics_method, coalesce_key=mail.coalesce_key,
+        event_id=registration.event_id, registration_id=registration.id,
+    )

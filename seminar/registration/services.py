@@ -1,0 +1,519 @@
+"""Registering, and everything that changes a registration afterwards.
+
+Services take plain values, own their transaction and commit. Every change of status follows one
+pattern (pretix's rule: lock once, as late as possible, then re-check availability):
+
+1. `begin_write_transaction()` (SQLite: BEGIN IMMEDIATE, the database-wide write lock);
+2. lock the Event row, then the event's Session rows in id order (`SELECT … FOR UPDATE` on PostgreSQL),
+   always in that order, so that two transactions cannot deadlock;
+3. count what is taken, decide confirmed or waitlisted, write; promote the oldest waitlisted
+   registrations into any seat the change freed; enqueue the e-mails;
+4. commit: the change, the promotions and their e-mails are one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+
+from seminar.database import begin_write_transaction
+from seminar.events.models import Category, Event, Session
+from seminar.extensions import db, utcnow
+from seminar.mail.models import OutboxMessage, OutboxStatus
+from seminar.registration import notifications
+from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SessionSeat
+from seminar.registration.notifications import MailKind
+from seminar.registration.tokens import hash_token, issue_token, looks_like_token, new_token, tokens_match
+from seminar.registration.validation import InvalidDetails, clean_email, clean_text, email_key
+
+CONFIRMED = RegistrationStatus.confirmed
+WAITLISTED = RegistrationStatus.waitlisted
+CANCELLED = RegistrationStatus.cancelled
+
+__all__ = [
+    "InvalidDetails", "RegistrationClosed", "RegistrationDetails", "RegistrationError", "RegistrationNotFound",
+    "RegistrationOutcome", "cancel", "capacity_changed", "change_sessions", "erase", "export_data", "find_by_token",
+    "leave_waitlist", "promote_from_waitlist", "register", "reissue_token", "restore", "send_link", "update_details",
+]
+
+
+@dataclass
+class RegistrationDetails:
+    first_name: str
+    last_name: str
+    email: str
+    organisation: str = ""
+    job_title: str = ""
+    category_id: int | None = None
+    dietary: str = ""
+    accessibility: str = ""
+    consent_privacy: bool = True
+    consent_listing: bool = False
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    registration_id: int
+    # The self-service token of a new registration; None when the address was already registered
+    # (the link then goes to that address only, by e-mail).
+    token: str | None
+    created: bool
+    status: RegistrationStatus
+
+
+class RegistrationError(Exception):
+    """A request the rules refuse; `message` is meant for the registrant."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class RegistrationClosed(RegistrationError):
+    def __init__(self):
+        super().__init__(_l("Registration for this event is closed."))
+
+
+class RegistrationNotFound(RegistrationError):
+    def __init__(self):
+        super().__init__(_l("This registration does not exist."))
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def find_by_token(token: str) -> Registration | None:
+    """The registration a self-service token opens, or None (unknown, malformed, erased)."""
+    if not looks_like_token(token):
+        return None
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.token_hash == hash_token(token))
+        .options(selectinload(Registration.seats).selectinload(SessionSeat.session), selectinload(Registration.event))
+    )
+    if registration is None or not tokens_match(token, registration.token_hash) or registration.anonymised_at:
+        return None
+    return registration
+
+
+def export_data(registration_id: int) -> dict:
+    """Everything stored about a registrant, for the GDPR right of access (JSON-ready)."""
+    registration = _get(registration_id)
+
+    def when(moment):
+        return moment.isoformat() if moment else None
+
+    return {
+        "event": {"slug": registration.event.slug, "title": registration.event.title},
+        "first_name": registration.first_name,
+        "last_name": registration.last_name,
+        "email": registration.email,
+        "organisation": registration.organisation,
+        "job_title": registration.job_title,
+        "category": registration.category.label if registration.category else None,
+        "dietary": registration.dietary,
+        "accessibility": registration.accessibility,
+        "consent_privacy_at": when(registration.consent_privacy_at),
+        "consent_listing": registration.consent_listing,
+        "status": registration.status.value,
+        "source": registration.source.value,
+        "locale": registration.locale,
+        "created_at": when(registration.created_at),
+        "updated_at": when(registration.updated_at),
+        "cancelled_at": when(registration.cancelled_at),
+        "promoted_at": when(registration.promoted_at),
+        "checked_in_at": when(registration.checked_in_at),
+        "round_tables": [
+            {"id": seat.session_id, "title": seat.session.title, "status": seat.status.value,
+             "since": when(seat.created_at)}
+            for seat in registration.seats
+        ],
+    }
+
+
+# --- registering -----------------------------------------------------------------------------------
+
+def register(
+    event_id: int,
+    details: RegistrationDetails,
+    session_ids: Iterable[int],
+    *,
+    locale: str = "fr",
+    source: RegistrationSource = RegistrationSource.web,
+    overbook: bool = False,
+    notify: bool = True,
+) -> RegistrationOutcome:
+    """Register someone for an event and the round tables they chose.
+
+    Confirmed while the event has seats, else waitlisted; each round table likewise, independently.
+    An address already registered for the event gets no second registration: the answer has the same
+    shape and that address receives its self-service link by e-mail (a cancelled registration is taken
+    up again with the new details). `overbook` (organisers only) confirms beyond capacity and records it.
+    Raises InvalidDetails, RegistrationClosed, RegistrationNotFound.
+    """
+    details = clean_details(details)
+    if source is RegistrationSource.web and not details.consent_privacy:
+        raise InvalidDetails({"consent_privacy": str(_l("Please accept the privacy notice to register."))})
+    languages = current_app.config.get("LANGUAGES", ("fr", "en"))
+    locale = locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with _write_transaction():
+        event, sessions = _lock_event(event_id)
+        if source is RegistrationSource.web and not event.registration_is_open():
+            raise RegistrationClosed()
+        chosen = _chosen_sessions(sessions, session_ids)
+        _check_category(event, details.category_id)
+        key = email_key(details.email)
+        existing = db.session.scalar(
+            select(Registration).where(Registration.event_id == event.id, Registration.email_key == key)
+        )
+        if existing is not None and existing.status is not CANCELLED:
+            if notify:
+                notifications.notify(MailKind.link, existing)
+            return RegistrationOutcome(existing.id, None, False, existing.status)
+        status, overbooked = _event_place(event, overbook)
+        if existing is not None:
+            registration, token = existing, None
+            registration.cancelled_at = None
+        else:
+            registration = Registration(event_id=event.id, email_key=key, token_hash=hash_token(new_token()))
+            db.session.add(registration)
+        _write_details(registration, details)
+        registration.source, registration.locale = source, locale
+        registration.status, registration.overbooked = status, overbooked
+        db.session.flush()
+        if existing is None:
+            token = issue_token(registration)
+        confirmed = _take_seats(registration, chosen, overbook)
+        if notify:
+            kind = MailKind.confirmation if registration.status is CONFIRMED else MailKind.waitlisted
+            notifications.notify(kind, registration, sessions_confirmed=confirmed)
+        return RegistrationOutcome(registration.id, token, existing is None, registration.status)
+
+
+def clean_details(details: RegistrationDetails) -> RegistrationDetails:
+    """Trimmed, checked copy of `details`; raises InvalidDetails with every field's problem at once."""
+    cleaned, errors = {}, {}
+    for f in fields(details):
+        value = getattr(details, f.name)
+        try:
+            if f.name == "email":
+                cleaned[f.name] = clean_email(value)
+            elif isinstance(value, str) or f.name in ("first_name", "last_name"):
+                cleaned[f.name] = clean_text(f.name, value)
+            else:
+                cleaned[f.name] = value
+        except InvalidDetails as invalid:
+            errors.update(invalid.errors)
+    if errors:
+        raise InvalidDetails(errors)
+    return RegistrationDetails(**cleaned)
+
+
+# --- changing a registration -------------------------------------------------------------------------
+
+def cancel(registration_id: int) -> list[int]:
+    """Cancel a registration and its seats; the seats it frees go to the waiting lists (ids returned)."""
+    with _write_transaction():
+        registration, event, _sessions = _lock_registration(registration_id)
+        if registration.status is CANCELLED:
+            return []
+        return _cancel_locked(registration, event, notify=True)
+
+
+def restore(registration_id: int) -> RegistrationStatus:
+    """Take a cancelled registration up again; capacity applies as for a new one (organiser action)."""
+    with _write_transaction():
+        registration, event, _sessions = _lock_registration(registration_id)
+        if registration.status is not CANCELLED:
+            return registration.status
+        registration.status, registration.overbooked = _event_place(event, overbook=False)
+        registration.cancelled_at = None
+        sessions = [seat.session for seat in registration.seats if seat.status is CANCELLED]
+        confirmed = _take_seats(registration, sessions, overbook=False)
+        kind = MailKind.confirmation if registration.status is CONFIRMED else MailKind.waitlisted
+        notifications.notify(kind, registration, sessions_confirmed=confirmed)
+        return registration.status
+
+
+def change_sessions(registration_id: int, session_ids: Iterable[int]) -> list[int]:
+    """Replace the registrant's round tables: new ones are confirmed or waitlisted by capacity, seats given up
+    go to the waiting lists (promoted registration ids returned). Raises InvalidDetails, RegistrationError."""
+    with _write_transaction():
+        registration, event, sessions = _lock_registration(registration_id)
+        if registration.status is CANCELLED:
+            raise RegistrationError(_l("This registration is cancelled."))
+        chosen = _chosen_sessions(sessions, session_ids)
+        chosen_ids = {s.id for s in chosen}
+        held = {seat.session_id: seat for seat in registration.active_seats()}
+        released, freed = [], []
+        for seat in held.values():
+            if seat.session_id not in chosen_ids:
+                if seat.status is CONFIRMED:
+                    released.append(seat.session)
+                    freed.append(seat.session)
+                seat.status = CANCELLED
+        added = [s for s in chosen if s.id not in held]
+        if not added and not released and len(held) == len(chosen_ids):
+            return []
+        confirmed = _take_seats(registration, added, overbook=False)
+        notifications.notify(MailKind.updated, registration, sessions_confirmed=confirmed, sessions_released=released)
+        return _promote(event, freed, event_level=False)
+
+
+def leave_waitlist(registration_id: int, session_id: int | None = None) -> list[int]:
+    """Leave the event's waiting list (the registration is cancelled) or one round table's (that seat only)."""
+    with _write_transaction():
+        registration, event, _sessions = _lock_registration(registration_id)
+        if session_id is None:
+            if registration.status is not WAITLISTED:
+                raise RegistrationError(_l("This registration is not on the waiting list."))
+            return _cancel_locked(registration, event, notify=True)
+        seat = next((s for s in registration.seats if s.session_id == session_id), None)
+        if seat is None or seat.status is not WAITLISTED:
+            raise RegistrationError(_l("You are not on this round table's waiting list."))
+        seat.status = CANCELLED
+        notifications.notify(MailKind.updated, registration)
+        return []
+
+
+def update_details(registration_id: int, details: RegistrationDetails) -> None:
+    """Change a registrant's details (consent to the privacy notice is kept as first given)."""
+    details = clean_details(details)
+    with _write_transaction():
+        registration, event, _sessions = _lock_registration(registration_id)
+        _check_category(event, details.category_id)
+        key = email_key(details.email)
+        if key != registration.email_key:
+            taken = db.session.scalar(
+                select(Registration.id).where(Registration.event_id == event.id, Registration.email_key == key)
+            )
+            if taken is not None:
+                raise InvalidDetails({"email": str(_l("This address cannot be used for this registration."))})
+            registration.email_key = key
+        consent_at = registration.consent_privacy_at
+        _write_details(registration, details)
+        registration.consent_privacy_at = consent_at or registration.consent_privacy_at
+
+
+def promote_from_waitlist(event_id: int, session_id: int | None = None) -> list[int]:
+    """Fill free seats from the waiting lists, oldest first: the event's and every round table's, or only
+    `session_id`'s. Returns the promoted registration ids (each is told by e-mail)."""
+    with _write_transaction():
+        event, sessions = _lock_event(event_id)
+        if session_id is None:
+            return _promote(event, sessions.values(), event_level=True)
+        if session_id not in sessions:
+            raise RegistrationNotFound()
+        return _promote(event, [sessions[session_id]], event_level=False)
+
+
+def capacity_changed(event_id: int, session_id: int | None = None) -> list[int]:
+    """Call after an organiser has committed a new (higher) capacity for the event or a session: the
+    waiting list moves up into the new seats. Lowering a capacity never removes anyone."""
+    return promote_from_waitlist(event_id, session_id)
+
+
+def reissue_token(registration_id: int) -> str:
+    """A new self-service token (the previous link stops working); returned, not e-mailed."""
+    with _write_transaction():
+        registration = _get(registration_id)
+        return issue_token(registration)
+
+
+def send_link(registration_id: int) -> None:
+    """E-mail the registrant their current self-service link."""
+    with _write_transaction():
+        notifications.notify(MailKind.link, _get(registration_id))
+
+
+def erase(registration_id: int) -> list[int]:
+    """GDPR erasure: the registration is anonymised (kept only as a count), its seats are released and its
+    e-mails deleted from the outbox; the link stops working. Returns promoted registration ids."""
+    with _write_transaction():
+        registration, event, _sessions = _lock_registration(registration_id)
+        promoted = [] if registration.status is CANCELLED else _cancel_locked(registration, event, notify=False)
+        placeholder = f"erased-{registration.id}@invalid"
+        for name in ("first_name", "last_name", "organisation", "job_title", "dietary", "accessibility"):
+            setattr(registration, name, "")
+        registration.email = registration.email_key = placeholder
+        registration.consent_listing = False
+        registration.token_salt = ""
+        registration.token_hash = hash_token(new_token())
+        registration.anonymised_at = utcnow()
+        db.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.registration_id == registration.id, OutboxMessage.status != OutboxStatus.sending
+            )
+        )
+        return promoted
+
+
+# --- inside the locked transaction ---------------------------------------------------------------------
+
+@contextmanager
+def _write_transaction():
+    """Commit what the block did, or roll everything back (the locks go with it)."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _lock_event(event_id: int, *, begin: bool = True) -> tuple[Event, dict[int, Session]]:
+    if begin:
+        begin_write_transaction()
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise RegistrationNotFound()
+    sessions = db.session.scalars(
+        select(Session).where(Session.event_id == event_id).order_by(Session.id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    )
+    return event, {s.id: s for s in sessions}
+
+
+def _lock_registration(registration_id: int) -> tuple[Registration, Event, dict[int, Session]]:
+    begin_write_transaction()
+    event_id = db.session.scalar(select(Registration.event_id).where(Registration.id == registration_id))
+    if event_id is None:
+        raise RegistrationNotFound()
+    event, sessions = _lock_event(event_id, begin=False)
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == registration_id)
+        .options(selectinload(Registration.seats)).execution_options(populate_existing=True)
+    )
+    return registration, event, sessions
+
+
+def _get(registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        raise RegistrationNotFound()
+    return registration
+
+
+def _chosen_sessions(sessions: dict[int, Session], session_ids: Iterable[int]) -> list[Session]:
+    chosen = []
+    for session_id in dict.fromkeys(session_ids):
+        session = sessions.get(session_id)
+        if session is None or not session.takes_registrations:
+            raise InvalidDetails({"sessions": str(_l("Choose among the round tables offered."))})
+        chosen.append(session)
+    return chosen
+
+
+def _check_category(event: Event, category_id: int | None) -> None:
+    if category_id is None:
+        return
+    if db.session.scalar(select(Category.id).where(Category.id == category_id, Category.event_id == event.id)) is None:
+        raise InvalidDetails({"category": str(_l("Choose a category from the list."))})
+
+
+def _write_details(registration: Registration, details: RegistrationDetails) -> None:
+    for name in ("first_name", "last_name", "email", "organisation", "job_title", "category_id", "dietary",
+                 "accessibility", "consent_listing"):
+        setattr(registration, name, getattr(details, name))
+    if details.consent_privacy and registration.consent_privacy_at is None:
+        registration.consent_privacy_at = utcnow()
+
+
+def _confirmed_in_event(event_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Registration)
+        .where(Registration.event_id == event_id, Registration.status == CONFIRMED)
+    )
+
+
+def _confirmed_in_session(session_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(SessionSeat)
+        .where(SessionSeat.session_id == session_id, SessionSeat.status == CONFIRMED)
+    )
+
+
+def _event_place(event: Event, overbook: bool) -> tuple[RegistrationStatus, bool]:
+    """(status, overbooked) for one more registration, counted under the lock."""
+    if event.capacity is None or _confirmed_in_event(event.id) < event.capacity:
+        return CONFIRMED, False
+    return (CONFIRMED, True) if overbook else (WAITLISTED, False)
+
+
+def _take_seats(registration: Registration, sessions: Iterable[Session], overbook: bool) -> list[Session]:
+    """Give the registration a seat (confirmed or waitlisted) in each session; returns those confirmed."""
+    existing = {seat.session_id: seat for seat in registration.seats}
+    confirmed = []
+    for session in sessions:
+        db.session.flush()
+        free = session.capacity is None or _confirmed_in_session(session.id) < session.capacity
+        if free or overbook:
+            status = CONFIRMED
+            registration.overbooked = registration.overbooked or not free
+            confirmed.append(session)
+        else:
+            status = WAITLISTED
+        seat = existing.get(session.id)
+        if seat is None:
+            registration.seats.append(SessionSeat(session=session, status=status))
+        else:
+            # Taken up again: joins the back of the waiting list like any new request.
+            seat.status, seat.created_at = status, utcnow()
+    return confirmed
+
+
+def _cancel_locked(registration: Registration, event: Event, *, notify: bool) -> list[int]:
+    was_confirmed = registration.status is CONFIRMED
+    freed = [seat.session for seat in registration.seats if seat.status is CONFIRMED]
+    registration.status, registration.cancelled_at = CANCELLED, utcnow()
+    for seat in registration.seats:
+        seat.status = CANCELLED
+    if notify:
+        notifications.notify(MailKind.cancelled, registration, sessions_released=freed)
+    return _promote(event, freed, event_level=was_confirmed)
+
+
+def _promote(event: Event, sessions: Iterable[Session], *, event_level: bool) -> list[int]:
+    """Move the oldest waitlisted registrations (and seats) into free places; one e-mail per person."""
+    db.session.flush()
+    promoted: dict[int, tuple[Registration, list[Session]]] = {}
+    now = utcnow()
+    if event_level:
+        free = None if event.capacity is None else event.capacity - _confirmed_in_event(event.id)
+        if free is None or free > 0:
+            waiting = (
+                select(Registration)
+                .where(Registration.event_id == event.id, Registration.status == WAITLISTED)
+                .order_by(Registration.created_at, Registration.id)
+                .limit(free)
+            )
+            for registration in db.session.scalars(waiting):
+                registration.status, registration.promoted_at = CONFIRMED, now
+                promoted.setdefault(registration.id, (registration, []))
+    for session in sessions:
+        free = None if session.capacity is None else session.capacity - _confirmed_in_session(session.id)
+        if free is not None and free <= 0:
+            continue
+        waiting = (
+            select(SessionSeat)
+            .join(Registration, Registration.id == SessionSeat.registration_id)
+            .where(SessionSeat.session_id == session.id, SessionSeat.status == WAITLISTED,
+                   Registration.status != CANCELLED)
+            .order_by(SessionSeat.created_at, SessionSeat.id)
+            .limit(free)
+        )
+        for seat in db.session.scalars(waiting):
+            seat.status = CONFIRMED
+            seat.registration.promoted_at = now
+            promoted.setdefault(seat.registration_id, (seat.registration, []))[1].append(session)
+    for registration, sessions_confirmed in promoted.values():
+        notifications.notify(MailKind.promoted, registration, sessions_confirmed=sessions_confirmed)
+    return sorted(promoted)

@@ -1,0 +1,200 @@
+"""Public registration pages and the registrant's self-service pages (thin: read, call a service, render)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from seminar.events.models import Event
+from seminar.events.services import get_event
+from seminar.extensions import limiter
+from seminar.registration import services
+from seminar.registration.forms import DetailsForm, RegistrationForm, SessionsForm
+from seminar.registration.models import Registration, RegistrationStatus
+from seminar.registration.occupancy import event_occupancy
+from seminar.registration.services import InvalidDetails, RegistrationError
+
+bp = Blueprint("registration", __name__)
+
+
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+def _event_or_404(slug: str) -> Event:
+    event = get_event(slug)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _round_tables(event: Event):
+    return [s for s in event.sessions if s.takes_registrations]
+
+
+def _show_errors(form, invalid: InvalidDetails) -> None:
+    for name, message in invalid.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_registration_limit, methods=["POST"])
+def register(slug: str):
+    event = _event_or_404(slug)
+    submitted = request.method == "POST"
+    form = RegistrationForm() if submitted else RegistrationForm(formdata=request.args or None)
+    form.offer(event, _locale()).offer_sessions(_round_tables(event))
+    problem = None
+    if submitted and event.registration_is_open() and form.validate():
+        try:
+            services.register(event.id, form.details(consent_privacy=True), form.session_ids(), locale=_locale())
+        except InvalidDetails as invalid:
+            _show_errors(form, invalid)
+        except RegistrationError as refused:
+            problem = refused.message
+        else:
+            return redirect(url_for("registration.thanks", slug=slug), code=303)
+        event = _event_or_404(slug)  # the service committed: reload for display
+    return render_template(
+        "registration/register.html", event=event, form=form, problem=problem,
+        round_tables=_round_tables(event), occupancy=event_occupancy(event),
+    )
+
+
+@bp.get("/events/<slug>/register/thanks")
+def thanks(slug: str):
+    # The same page whether or not the address was already registered: nothing is revealed here.
+    return render_template("registration/thanks.html", event=_event_or_404(slug))
+
+
+@bp.get("/events/<slug>/privacy")
+def privacy(slug: str):
+    return render_template("registration/privacy.html", event=_event_or_404(slug))
+
+
+# --- self-service ------------------------------------------------------------------------------------
+
+def _registration_or_404(token: str) -> Registration:
+    registration = services.find_by_token(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    if request.view_args and "token" in request.view_args:
+        # The URL is a secret: keep it out of Referer headers, caches and search engines.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _manage_page(registration: Registration, token: str, details_form=None, sessions_form=None, status=200):
+    event = _event_or_404(registration.event.slug)
+    held = [str(seat.session_id) for seat in registration.active_seats()]
+    if details_form is None:
+        current = {name: getattr(registration, name) for name in (
+            "first_name", "last_name", "email", "organisation", "job_title", "dietary", "accessibility",
+            "consent_listing")}
+        details_form = DetailsForm(formdata=None, data={**current, "category": str(registration.category_id or "")})
+    details_form.offer(event, _locale())
+    sessions_form = sessions_form or SessionsForm(formdata=None, sessions=held)
+    sessions_form.offer_sessions(_round_tables(event))
+    seats = {seat.session_id: seat for seat in registration.seats}
+    return render_template(
+        "registration/manage.html", event=event, registration=registration, token=token, seats=seats,
+        details_form=details_form, sessions_form=sessions_form, round_tables=_round_tables(event),
+        occupancy=event_occupancy(event), statuses=RegistrationStatus,
+    ), status
+
+
+@bp.get("/registrations/<token>")
+def manage(token: str):
+    return _manage_page(_registration_or_404(token), token)
+
+
+@bp.post("/registrations/<token>/details")
+def edit_details(token: str):
+    registration = _registration_or_404(token)
+    form = DetailsForm().offer(registration.event, _locale())
+    if form.validate():
+        try:
+            services.update_details(registration.id, form.details(consent_privacy=True))
+        except InvalidDetails as invalid:
+            _show_errors(form, invalid)
+        else:
+            flash(_("Your details have been saved."), "success")
+            return redirect(url_for("registration.manage", token=token), code=303)
+    return _manage_page(_registration_or_404(token), token, details_form=form)
+
+
+@bp.post("/registrations/<token>/sessions")
+def edit_sessions(token: str):
+    registration = _registration_or_404(token)
+    form = SessionsForm().offer_sessions(_round_tables(registration.event))
+    if form.validate():
+        try:
+            services.change_sessions(registration.id, form.session_ids())
+        except InvalidDetails as invalid:
+            _show_errors(form, invalid)
+        except RegistrationError as refused:
+            flash(str(refused.message), "error")
+            return redirect(url_for("registration.manage", token=token), code=303)
+        else:
+            flash(_("Your round tables have been updated."), "success")
+            return redirect(url_for("registration.manage", token=token), code=303)
+    return _manage_page(_registration_or_404(token), token, sessions_form=form)
+
+
+@bp.post("/registrations/<token>/cancel")
+def cancel(token: str):
+    registration = _registration_or_404(token)
+    services.cancel(registration.id)
+    flash(_("Your registration is cancelled. We have sent you a confirmation by e-mail."), "success")
+    return redirect(url_for("registration.manage", token=token), code=303)
+
+
+@bp.post("/registrations/<token>/leave-waitlist")
+def leave_waitlist(token: str):
+    registration = _registration_or_404(token)
+    raw = request.form.get("session_id", "")
+    session_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    try:
+        services.leave_waitlist(registration.id, session_id)
+    except RegistrationError as refused:
+        flash(str(refused.message), "error")
+    else:
+        flash(_("You have left the waiting list."), "success")
+    return redirect(url_for("registration.manage", token=token), code=303)
+
+
+@bp.get("/registrations/<token>/data.json")
+def download_data(token: str):
+    registration = _registration_or_404(token)
+    body = json.dumps(services.export_data(registration.id), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="registration-{registration.event.slug}.json"',
+    })
+
+
+@bp.post("/registrations/<token>/erase")
+def erase(token: str):
+    registration = _registration_or_404(token)
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm that your data should be deleted."), "error")
+        return redirect(url_for("registration.manage", token=token) + "#erase", code=303)
+    slug = registration.event.slug
+    services.erase(registration.id)
+    flash(_("Your registration and your personal data have been deleted."), "success")
+    return redirect(url_for("events.event_page", slug=slug), code=303)
