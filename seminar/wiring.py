@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from seminar import resource_dir
 from seminar.database import configure_engine
 from seminar.extensions import babel, csrf, db, limiter, login_manager, migrate
+from seminar.mail import outbox
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def configure(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    outbox.init_app(app)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
         str(Path(app.root_path) / area / "translations") for area in TRANSLATION_AREAS
     )
@@ -103,9 +105,11 @@ def current_languages() -> tuple[str, ...]:
 def _register_blueprints(app: Flask) -> None:
     import seminar.accounts.auth  # noqa: F401  (registers the user loader)
     from seminar.events.views import bp as events_bp
+    from seminar.registration.views import bp as registration_bp
     from seminar.ical.views import bp as ical_bp
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(registration_bp)
     app.register_blueprint(ical_bp)
 
 
@@ -160,8 +164,10 @@ def language_url(code: str) -> str:
 def _register_cli(app: Flask) -> None:
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import seed_command
+    from seminar.mail.cli import outbox_group
     from seminar.ical.cli import ics_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(outbox_group)
     app.cli.add_command(ics_command)
     app.cli.add_command(bootstrap_command)
