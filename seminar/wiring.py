@@ -6,7 +6,7 @@ import logging
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, session, url_for
+from flask import Flask, g, has_request_context, render_template, request, session, url_for
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -87,6 +87,8 @@ def _configure_proxy(app: Flask) -> None:
 
 def select_locale() -> str:
     languages = current_languages()
+    if not has_request_context():  # CLI, worker threads: the default language (e-mails force their own)
+        return languages[0]
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
