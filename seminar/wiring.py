@@ -165,11 +165,13 @@ def language_url(code: str) -> str:
 
 def _register_cli(app: Flask) -> None:
     from seminar.bootstrap import bootstrap_command
-    from seminar.events.cli import seed_command
+    from seminar.events.cli import export_event_command, import_event_command, seed_command
     from seminar.mail.cli import outbox_group
     from seminar.ical.cli import ics_command
 
     app.cli.add_command(seed_command)
+    app.cli.add_command(export_event_command)
+    app.cli.add_command(import_event_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(ics_command)
     app.cli.add_command(bootstrap_command)
