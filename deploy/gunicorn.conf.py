@@ -29,7 +29,7 @@ max_requests_jitter = 500
 # No preload: every worker opens its own database and Redis connections after the fork.
 preload_app = False
 
-accesslog = os.environ.get("SEMINAR_ACCESS_LOG", "-")
+accesslog = os.environ.get("SEMINAR_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 loglevel = os.environ.get("SEMINAR_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
