@@ -6,9 +6,13 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from seminar.events import services as events
 from seminar.events.models import Event, Session
-from seminar.ical import calendar, links
+from seminar.ical import calendar, links, notifications
+from seminar.registration.notifications import add_calendar_part
+from seminar.registration.services import find_by_token
 
 bp = Blueprint("ical", __name__)
+# Registrant e-mails get their iTIP part from this area once the calendar blueprint is part of the app.
+bp.record_once(lambda state: add_calendar_part(state.app, notifications.attach_invites))
 
 MIMETYPE = "text/calendar"
 
@@ -52,6 +56,22 @@ def session(slug: str, session_id: int):
         abort(404)
     body = calendar.session_calendar(event, found, _site())
     return _ics_response(body, f"{event.slug}-session-{found.id}.ics", calendar.last_modified(event, [found]))
+
+
+@bp.get("/registrations/<token>/agenda.ics")
+def agenda(token: str):
+    """The registrant's own agenda, subscribable: the token in the URL is the only key (404 otherwise)."""
+    registration = find_by_token(token)
+    if registration is None:
+        abort(404)
+    body = calendar.agenda_calendar(registration, _site())
+    seats_changed = [seat.updated_at for seat in registration.seats]
+    changed = max([calendar.last_modified(registration.event, registration.event.sessions),
+                   registration.updated_at, *seats_changed])
+    response = _ics_response(body, "agenda.ics", changed, private=True)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @bp.app_template_global()

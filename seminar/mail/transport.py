@@ -6,6 +6,7 @@ import smtplib
 import ssl
 from contextlib import contextmanager
 from email.message import EmailMessage
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,9 +32,12 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     if message.ics:
         method = (message.ics_method or "REQUEST").upper()
         # Calendar clients look for the invite as an alternative of the body, with the method in the MIME type.
-        mime.add_alternative(message.ics, subtype="calendar", params={"method": method})
-        calendar_part = mime.get_payload()[-1]
+        # A compat32 part keeps this header byte for byte (EmailMessage would re-quote: method="REQUEST").
+        calendar_part = MIMEText(message.ics, "calendar", "utf-8")
         calendar_part.replace_header("Content-Type", f"text/calendar; method={method}; charset=UTF-8")
+        if not mime.is_multipart():
+            mime.make_alternative()
+        mime.attach(calendar_part)
     return mime
 
 
