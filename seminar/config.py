@@ -36,6 +36,8 @@ RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_SWALLOW_ERRORS = True  # a storage outage (Redis down) lets requests through, logged
 REGISTRATION_RATE_LIMIT = "10 per minute; 60 per hour"
 LOGIN_RATE_LIMIT = "10 per minute"
+# `flask bootstrap` creates this admin account (with a generated password) when no account exists.
+FIRST_ADMIN_EMAIL = "admin@localhost"
 
 # Behind a reverse proxy: how many proxies set X-Forwarded-* (0: no ProxyFix).
 PROXY_FIX_X_FOR = 0

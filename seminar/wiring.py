@@ -18,7 +18,7 @@ from seminar.mail import outbox
 log = logging.getLogger(__name__)
 
 # Every domain area keeps its own message catalogue, so that areas evolve independently.
-TRANSLATION_AREAS = ("", "events", "registration", "accounts", "admin", "ical", "badges", "checkin", "mail")
+TRANSLATION_AREAS = ("", "events", "registration", "accounts", "admin", "ical", "badges", "checkin", "mail", "audit")
 
 
 def configure(app: Flask) -> None:
@@ -106,11 +106,17 @@ def current_languages() -> tuple[str, ...]:
 
 def _register_blueprints(app: Flask) -> None:
     import seminar.accounts.auth  # noqa: F401  (registers the user loader)
+    from seminar.accounts.views import admin_bp as accounts_admin_bp
+    from seminar.accounts.views import bp as accounts_bp
+    from seminar.audit.views import bp as audit_bp
     from seminar.events.views import bp as events_bp
     from seminar.registration.views import bp as registration_bp
     from seminar.ical.views import bp as ical_bp
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(accounts_admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(ical_bp)
 
@@ -164,6 +170,7 @@ def language_url(code: str) -> str:
 
 
 def _register_cli(app: Flask) -> None:
+    from seminar.accounts.cli import create_user_command
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import export_event_command, import_event_command, seed_command
     from seminar.mail.cli import outbox_group
@@ -175,3 +182,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(ics_command)
     app.cli.add_command(bootstrap_command)
+    app.cli.add_command(create_user_command)
