@@ -31,7 +31,7 @@ def test_newcomer_registers_changes_downloads_and_cancels(page, server):
     assert page.locator("h1").inner_text() == "Merci, votre demande a bien été reçue"
 
     # The confirmation e-mail holds the self-service link.
-    confirmation = server.wait_for_mail("camille.nouvelle@example.org")[0]
+    confirmation = server.wait_for_mail("camille.nouvelle@example.org", subject="Votre inscription est confirmée")[0]
     manage_path = server.self_service_path(confirmation)
     page.goto(manage_path)
     status = page.locator("section[aria-labelledby=status-title] table")
@@ -71,7 +71,7 @@ def test_newcomer_registers_changes_downloads_and_cancels(page, server):
     page.wait_for_url(f"**{manage_path}")
     assert status.locator("td.status-cancelled").count() >= 1
     assert status.locator("td.status-confirmed").count() == 0
-    server.wait_for_mail("camille.nouvelle@example.org", count=2)
+    server.wait_for_mail("camille.nouvelle@example.org", subject="Votre inscription est annulée")
 
 
 def _set_capacity(server, session_id: int, capacity: int) -> None:
@@ -110,7 +110,7 @@ def test_full_round_table_waitlists_then_promotes_on_cancellation(page, server):
         page.locator("form.form-grid button[type=submit]").click()
         page.wait_for_url("**/register/thanks")
 
-        basile_mail = server.wait_for_mail("basile.suivant@example.org")[0]
+        basile_mail = server.wait_for_mail("basile.suivant@example.org", subject="Votre inscription est confirmée")[0]
         basile_path = server.self_service_path(basile_mail)
         page.goto(basile_path)
         row = page.locator("section[aria-labelledby=status-title] tr", has_text=table_title)
@@ -122,7 +122,7 @@ def test_full_round_table_waitlists_then_promotes_on_cancellation(page, server):
         page.get_by_role("button", name="Annuler mon inscription").click()
         page.wait_for_url(f"**{alix_path}")
 
-        promoted = server.wait_for_mail("basile.suivant@example.org", count=2)[-1]
+        promoted = server.wait_for_mail("basile.suivant@example.org", subject="Une place vous est attribuée")[0]
         assert table_title in promoted.text
         page.goto(basile_path)
         assert row.locator("td.status-confirmed").count() == 1
