@@ -1,0 +1,464 @@
+"""Editing the programme: events, venue and rooms, sessions, speakers and their roles.
+
+Each function owns its transaction: it validates, changes, records an audit entry and commits.
+Refusals raise `ProgrammeError` with one message per field, for the form that asked.
+A change of a session's time, room or title raises `Session.sequence` and queues calendar updates
+(`seminar.ical.notifications`) in the same transaction; a capacity raised promotes from the waiting list.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, fields
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from seminar.audit.services import record
+from seminar.database import begin_write_transaction
+from seminar.events.models import (
+    Event,
+    Room,
+    Session,
+    SessionKind,
+    SessionSpeaker,
+    Speaker,
+    SpeakerRole,
+    Venue,
+)
+from seminar.extensions import db
+from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+# Magic numbers checked before Pillow parses anything.
+PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
+PHOTO_MAX_PIXELS = 40_000_000
+
+
+class ProgrammeError(ValueError):
+    """A refused change; `problems` maps a field name ('' for the whole form) to a message."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in problems.items()))
+        self.problems = problems
+
+
+@dataclass
+class EventDetails:
+    slug: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str = "Europe/Paris"
+    subtitle: str = ""
+    description: str = ""
+    organiser: str = ""
+    contact_email: str = ""
+    capacity: int | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+
+
+@dataclass
+class VenueDetails:
+    name: str
+    street_address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = "France"
+    access_notes: str = ""
+    accessibility_notes: str = ""
+    map_url: str = ""
+
+
+@dataclass
+class SessionDetails:
+    kind: SessionKind
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    description: str = ""
+    room_id: int | None = None
+    capacity: int | None = None
+    position: int = 0
+
+
+@dataclass
+class SpeakerDetails:
+    name: str
+    title: str = ""
+    affiliation: str = ""
+    bio: str = ""
+    is_organisation: bool = False
+
+
+def localise(moment: datetime, timezone: str) -> datetime:
+    """A wall-clock time typed in the event's timezone, as an aware datetime."""
+    return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
+
+
+def _changes(obj, details) -> dict[str, list]:
+    """Fields whose value differs, as {name: [old, new]} (JSON-friendly, for the audit log)."""
+    changed = {}
+    for f in fields(details):
+        old, new = getattr(obj, f.name), getattr(details, f.name)
+        if old != new:
+            changed[f.name] = [_plain(old), _plain(new)]
+    return changed
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def _apply(obj, details) -> None:
+    for f in fields(details):
+        setattr(obj, f.name, getattr(details, f.name))
+
+
+# Events ---------------------------------------------------------------------------------------------
+
+def _check_event(details: EventDetails, event_id: int | None) -> None:
+    problems = {}
+    slug = details.slug.strip()
+    if not slug or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in slug) or slug != slug.lower():
+        problems["slug"] = _("Use lower-case letters, digits and hyphens only.")
+    elif db.session.scalar(select(Event.id).where(Event.slug == slug, Event.id != (event_id or 0))):
+        problems["slug"] = _("Another event already uses this address.")
+    try:
+        ZoneInfo(details.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems["timezone"] = _("Unknown time zone.")
+    if details.ends_at <= details.starts_at:
+        problems["ends_at"] = _("The end must come after the start.")
+    if details.capacity is not None and details.capacity < 0:
+        problems["capacity"] = _("The capacity cannot be negative.")
+    opens, closes = details.registration_opens_at, details.registration_closes_at
+    if opens and closes and closes <= opens:
+        problems["registration_closes_at"] = _("Registration must close after it opens.")
+    if problems:
+        raise ProgrammeError(problems)
+
+
+def create_event(details: EventDetails) -> Event:
+    _check_event(details, None)
+    event = Event()
+    _apply(event, details)
+    db.session.add(event)
+    db.session.flush()
+    record("event.create", event_id=event.id, target_type="event", target_id=event.id,
+           details={"slug": event.slug, "title": event.title})
+    db.session.commit()
+    return event
+
+
+def update_event(event_id: int, details: EventDetails) -> Event:
+    """Refuses an event capacity below the confirmed count; a raised capacity promotes from the waiting list."""
+    begin_write_transaction()
+    event = db.session.scalar(select(Event).where(Event.id == event_id).with_for_update())
+    _check_event(details, event_id)
+    confirmed = db.session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.status == RegistrationStatus.confirmed)) or 0
+    _check_capacity(details.capacity, confirmed)
+    raised = _raised(event.capacity, details.capacity)
+    changed = _changes(event, details)
+    _apply(event, details)
+    if changed:
+        record("event.update", event_id=event.id, target_type="event", target_id=event.id, details=changed)
+    db.session.commit()
+    if raised:
+        _capacity_changed(event_id, None)
+    return event
+
+
+def delete_event(event_id: int) -> None:
+    event = db.session.get(Event, event_id)
+    record("event.delete", target_type="event", target_id=event_id,
+           details={"slug": event.slug, "title": event.title})
+    db.session.delete(event)
+    db.session.commit()
+
+
+# Venue and rooms ------------------------------------------------------------------------------------
+
+def save_venue(event_id: int, details: VenueDetails) -> Venue:
+    if not details.name.strip():
+        raise ProgrammeError({"name": _("The venue needs a name.")})
+    venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
+    created = venue is None
+    if created:
+        venue = Venue(event_id=event_id)
+        db.session.add(venue)
+    changed = _changes(venue, details) if not created else {"name": [None, details.name]}
+    _apply(venue, details)
+    db.session.flush()
+    if changed:
+        record("venue.update", event_id=event_id, target_type="venue", target_id=venue.id, details=changed)
+    db.session.commit()
+    return venue
+
+
+def save_room(event_id: int, name: str, capacity: int | None, room_id: int | None = None) -> Room:
+    venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
+    if venue is None:
+        raise ProgrammeError({"": _("Describe the venue before adding rooms.")})
+    name = name.strip()
+    if not name:
+        raise ProgrammeError({"name": _("The room needs a name.")})
+    if capacity is not None and capacity < 0:
+        raise ProgrammeError({"capacity": _("The capacity cannot be negative.")})
+    clash = select(Room.id).where(Room.venue_id == venue.id, Room.name == name, Room.id != (room_id or 0))
+    if db.session.scalar(clash):
+        raise ProgrammeError({"name": _("This venue already has a room with this name.")})
+    room = _owned(Room, room_id, event_id) if room_id else Room(venue=venue)
+    old_name = room.name
+    room.name, room.capacity = name, capacity
+    db.session.add(room)
+    db.session.flush()
+    record("room.update" if room_id else "room.create", event_id=event_id, target_type="room", target_id=room.id,
+           details={"name": [old_name, name]} if room_id else {"name": name})
+    if room_id and old_name != name:
+        # The room's name is in every invite of the sessions held there.
+        for session in db.session.scalars(select(Session).where(Session.room_id == room.id)):
+            session.sequence += 1
+            _session_changed(session)
+    db.session.commit()
+    return room
+
+
+def delete_room(event_id: int, room_id: int) -> None:
+    room = _owned(Room, room_id, event_id)
+    sessions = list(db.session.scalars(select(Session).where(Session.room_id == room.id)))
+    for session in sessions:
+        session.room = None
+        session.sequence += 1
+        _session_changed(session)
+    record("room.delete", event_id=event_id, target_type="room", target_id=room.id, details={"name": room.name})
+    db.session.delete(room)
+    db.session.commit()
+
+
+# Sessions -------------------------------------------------------------------------------------------
+
+def _check_session(event: Event, details: SessionDetails, session_id: int | None) -> None:
+    problems = {}
+    if not details.title.strip():
+        problems["title"] = _("The session needs a title.")
+    if details.ends_at <= details.starts_at:
+        problems["ends_at"] = _("The session must end after it starts.")
+    first_day = datetime.combine(event.local(event.starts_at).date(), time.min, tzinfo=event.tz)
+    after_last_day = datetime.combine(event.local(event.ends_at).date() + timedelta(days=1), time.min, tzinfo=event.tz)
+    if not (first_day <= details.starts_at and details.ends_at <= after_last_day):
+        problems.setdefault("starts_at", _("The session must take place within the event's day(s)."))
+    if details.capacity is not None and details.capacity < 0:
+        problems["capacity"] = _("The capacity cannot be negative.")
+    if details.room_id is not None:
+        room = _owned(Room, details.room_id, event.id, missing=None)
+        if room is None:
+            problems["room_id"] = _("Choose a room of this event's venue.")
+        elif "ends_at" not in problems:
+            clash = db.session.scalars(
+                select(Session).where(
+                    Session.room_id == details.room_id,
+                    Session.id != (session_id or 0),
+                    Session.starts_at < details.ends_at,
+                    Session.ends_at > details.starts_at,
+                ).order_by(Session.starts_at)
+            ).first()
+            if clash is not None:
+                problems["room_id"] = _(
+                    "The room is already used by “%(title)s” from %(start)s to %(end)s.",
+                    title=clash.title, start=event.local(clash.starts_at).strftime("%H:%M"),
+                    end=event.local(clash.ends_at).strftime("%H:%M"))
+    if problems:
+        raise ProgrammeError(problems)
+
+
+def _check_capacity(capacity: int | None, confirmed: int) -> None:
+    if capacity is not None and capacity < confirmed:
+        raise ProgrammeError({"capacity": _(
+            "%(num)d people are already confirmed: the capacity cannot be lower than %(num)d. "
+            "Cancel registrations first if places must be removed.", num=confirmed)})
+
+
+def _raised(old: int | None, new: int | None) -> bool:
+    return old is not None and (new is None or new > old)
+
+
+def create_session(event_id: int, details: SessionDetails) -> Session:
+    event = db.session.get(Event, event_id)
+    _check_session(event, details, None)
+    session = Session(event_id=event_id)
+    _apply(session, details)
+    db.session.add(session)
+    db.session.flush()
+    record("session.create", event_id=event_id, target_type="session", target_id=session.id,
+           details={"title": session.title, "starts_at": session.starts_at.isoformat()})
+    db.session.commit()
+    return session
+
+
+def update_session(session_id: int, details: SessionDetails) -> Session:
+    """Validates and saves a session. Time, room or title changes raise its sequence and queue calendar
+    updates; capacity cannot drop below the confirmed seats, and a raise promotes from the waiting list."""
+    begin_write_transaction()
+    session = db.session.scalar(select(Session).where(Session.id == session_id).with_for_update())
+    event = session.event
+    _check_session(event, details, session_id)
+    confirmed = db.session.scalar(select(func.count()).select_from(SessionSeat).where(
+        SessionSeat.session_id == session_id, SessionSeat.status == RegistrationStatus.confirmed)) or 0
+    _check_capacity(details.capacity, confirmed)
+    raised = _raised(session.capacity, details.capacity)
+    changed = _changes(session, details)
+    _apply(session, details)
+    if changed.keys() & {"starts_at", "ends_at", "room_id", "title"}:
+        session.sequence += 1
+        db.session.flush()
+        _session_changed(session)
+    if changed:
+        record("session.update", event_id=event.id, target_type="session", target_id=session.id, details=changed)
+    db.session.commit()
+    if raised:
+        _capacity_changed(event.id, session.id)
+    return session
+
+
+def delete_session(event_id: int, session_id: int) -> None:
+    session = _owned(Session, session_id, event_id)
+    session.sequence += 1
+    _session_deleted(session)
+    record("session.delete", event_id=event_id, target_type="session", target_id=session.id,
+           details={"title": session.title})
+    db.session.delete(session)
+    db.session.commit()
+
+
+# Speakers -------------------------------------------------------------------------------------------
+
+def check_photo(data: bytes) -> str:
+    """The MIME type of an acceptable speaker photo; refuses anything that is not a real image."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > PHOTO_MAX_BYTES:
+        raise ProgrammeError({"photo": _("The photo is too large (at most %(num)d MB).",
+                                         num=PHOTO_MAX_BYTES // (1024 * 1024))})
+    if not data.startswith(PHOTO_SIGNATURES) or (data.startswith(b"RIFF") and data[8:12] != b"WEBP"):
+        raise ProgrammeError({"photo": _("The photo must be a JPEG, PNG, WebP or GIF image.")})
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > PHOTO_MAX_PIXELS:
+                raise ProgrammeError({"photo": _("The photo has too many pixels.")})
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        if isinstance(error, ProgrammeError):
+            raise
+        raise ProgrammeError({"photo": _("The photo could not be read as an image.")}) from None
+    if kind not in PHOTO_FORMATS:
+        raise ProgrammeError({"photo": _("The photo must be a JPEG, PNG, WebP or GIF image.")})
+    return PHOTO_FORMATS[kind]
+
+
+def save_speaker(event_id: int, details: SpeakerDetails, *, speaker_id: int | None = None,
+                 photo: bytes | None = None, remove_photo: bool = False) -> Speaker:
+    if not details.name.strip():
+        raise ProgrammeError({"name": _("The speaker needs a name.")})
+    mimetype = check_photo(photo) if photo else None
+    speaker = _owned(Speaker, speaker_id, event_id) if speaker_id else Speaker(event_id=event_id)
+    changed = _changes(speaker, details) if speaker_id else {"name": details.name}
+    _apply(speaker, details)
+    if photo:
+        speaker.photo, speaker.photo_mimetype = photo, mimetype
+        changed["photo"] = "new"
+    elif remove_photo:
+        speaker.photo, speaker.photo_mimetype = None, None
+        changed["photo"] = "removed"
+    db.session.add(speaker)
+    db.session.flush()
+    record("speaker.update" if speaker_id else "speaker.create", event_id=event_id, target_type="speaker",
+           target_id=speaker.id, details=changed)
+    db.session.commit()
+    return speaker
+
+
+def delete_speaker(event_id: int, speaker_id: int) -> None:
+    speaker = _owned(Speaker, speaker_id, event_id)
+    record("speaker.delete", event_id=event_id, target_type="speaker", target_id=speaker.id,
+           details={"name": speaker.name})
+    db.session.delete(speaker)
+    db.session.commit()
+
+
+def set_speaker_role(event_id: int, session_id: int, speaker_id: int, role: SpeakerRole, position: int = 0
+                     ) -> SessionSpeaker:
+    """Adds the speaker to the session with `role`, or changes their role there."""
+    session = _owned(Session, session_id, event_id)
+    speaker = _owned(Speaker, speaker_id, event_id, missing=None)
+    if speaker is None:
+        raise ProgrammeError({"speaker_id": _("Choose a speaker of this event.")})
+    link = db.session.scalar(select(SessionSpeaker).where(
+        SessionSpeaker.session_id == session.id, SessionSpeaker.speaker_id == speaker.id))
+    if link is None:
+        link = SessionSpeaker(session=session, speaker=speaker)
+        db.session.add(link)
+    link.role, link.position = role, position
+    db.session.flush()
+    record("session.speaker", event_id=event_id, target_type="session", target_id=session.id,
+           details={"speaker": speaker.name, "role": role.value})
+    db.session.commit()
+    return link
+
+
+def remove_speaker_role(event_id: int, link_id: int) -> None:
+    link = db.session.get(SessionSpeaker, link_id)
+    if link is None or link.session.event_id != event_id:
+        raise ProgrammeError({"": _("This speaker is not in this session.")})
+    record("session.speaker_removed", event_id=event_id, target_type="session", target_id=link.session_id,
+           details={"speaker": link.speaker.name})
+    db.session.delete(link)
+    db.session.commit()
+
+
+# Helpers --------------------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def _owned(model, object_id: int | None, event_id: int, missing=_MISSING):
+    """The object of `model` with this id belonging to the event; else `missing` or a ProgrammeError."""
+    obj = db.session.get(model, object_id) if object_id else None
+    owner = None
+    if isinstance(obj, Room):
+        owner = obj.venue.event_id
+    elif obj is not None:
+        owner = obj.event_id
+    if obj is None or owner != event_id:
+        if missing is not _MISSING:
+            return missing
+        raise ProgrammeError({"": _("This item does not belong to this event.")})
+    return obj
+
+
+def _session_changed(session: Session) -> None:
+    from seminar.ical.notifications import session_changed
+
+    session_changed(session)
+
+
+def _session_deleted(session: Session) -> None:
+    from seminar.ical.notifications import session_deleted
+
+    session_deleted(session)
+
+
+def _capacity_changed(event_id: int, session_id: int | None) -> None:
+    from seminar.registration.services import capacity_changed
+
+    capacity_changed(event_id, session_id)
