@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     import seminar.accounts.auth  # noqa: F401  (registers the user loader)
     from seminar.accounts.views import admin_bp as accounts_admin_bp
     from seminar.accounts.views import bp as accounts_bp
+    from seminar.admin.views import bp as admin_bp
     from seminar.audit.views import bp as audit_bp
     from seminar.events.views import bp as events_bp
     from seminar.registration.views import bp as registration_bp
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(ical_bp)
 
@@ -171,6 +173,7 @@ def language_url(code: str) -> str:
 
 def _register_cli(app: Flask) -> None:
     from seminar.accounts.cli import create_user_command
+    from seminar.admin.cli import registrations_cli
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import export_event_command, import_event_command, seed_command
     from seminar.mail.cli import outbox_group
@@ -183,3 +186,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(ics_command)
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(registrations_cli)

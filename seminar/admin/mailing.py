@@ -1,0 +1,50 @@
+"""E-mail to a filtered set of registrants, through the outbox (one message per person, one transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from seminar.admin.registrants import RegistrantFilters, matching
+from seminar.audit.services import record
+from seminar.database import begin_write_transaction
+from seminar.events.models import Event
+from seminar.extensions import db
+from seminar.mail.outbox import enqueue
+
+PLACEHOLDERS = ("first_name", "last_name")
+
+
+@dataclass
+class Mailing:
+    subject: str
+    body: str
+
+
+def personalise(text: str, registration) -> str:
+    """Replaces {first_name} and {last_name}; nothing else in the text is interpreted."""
+    for name in PLACEHOLDERS:
+        text = text.replace("{" + name + "}", getattr(registration, name))
+    return text
+
+
+def recipients(event: Event, filters: RegistrantFilters) -> list:
+    return [r for r in matching(event.id, filters) if r.email and not r.anonymised_at]
+
+
+def send_mailing(event: Event, filters: RegistrantFilters, mailing: Mailing, *, user=None) -> int:
+    """Queue the message for every matching registrant; returns how many were queued."""
+    subject = " ".join(mailing.subject.split())
+    if not subject or not mailing.body.strip():
+        raise ValueError(_("A subject and a message are needed."))
+    people = recipients(event, filters)
+    begin_write_transaction()
+    footer = "\n\n-- \n" + event.title + (f"\n{event.contact_email}" if event.contact_email else "")
+    for person in people:
+        enqueue(person.email, personalise(subject, person), personalise(mailing.body, person) + footer,
+                event_id=event.id, registration_id=person.id)
+    record("mailing.send", event_id=event.id, target_type="event", target_id=event.id,
+           details={"subject": subject, "recipients": len(people), **filters.to_args()}, user=user)
+    db.session.commit()
+    return len(people)

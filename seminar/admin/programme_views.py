@@ -1,0 +1,242 @@
+"""Programme pages of the back office: venue and rooms, sessions and their speakers, speakers."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
+
+from seminar.admin.blueprint import bp, event_or_404, show_problems
+from seminar.admin.forms import RoomForm, SessionForm, SpeakerForm, SpeakerRoleForm, VenueForm
+from seminar.events import programme
+from seminar.events.models import Session, SessionKind, Speaker, SpeakerRole
+from seminar.extensions import db
+from seminar.registration.occupancy import event_occupancy
+
+
+def _flash_problems(error: programme.ProgrammeError) -> None:
+    for message in error.problems.values():
+        flash(message, "error")
+
+
+# Venue and rooms --------------------------------------------------------------------------------------
+
+@bp.route("/events/<slug>/venue", methods=["GET", "POST"])
+def venue(slug: str):
+    event = event_or_404(slug)
+    form = VenueForm(obj=event.venue)
+    if form.validate_on_submit():
+        details = programme.VenueDetails(**{name: (form[name].data or "").strip() for name in (
+            "name", "street_address", "postal_code", "city", "country", "access_notes", "accessibility_notes",
+            "map_url")})
+        try:
+            programme.save_venue(event.id, details)
+        except programme.ProgrammeError as error:
+            show_problems(form, error.problems)
+        else:
+            flash(_("Venue saved."), "success")
+            return redirect(url_for("admin.venue", slug=slug))
+    return render_template("admin/venue.html", event=event, form=form, room_form=RoomForm(prefix="room"))
+
+
+@bp.post("/events/<slug>/rooms")
+@bp.post("/events/<slug>/rooms/<int:room_id>")
+def room_save(slug: str, room_id: int | None = None):
+    event = event_or_404(slug)
+    form = RoomForm(prefix="room")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("admin.venue", slug=slug))
+    try:
+        programme.save_room(event.id, form.name.data, form.capacity.data, room_id)
+    except programme.ProgrammeError as error:
+        _flash_problems(error)
+    else:
+        flash(_("Room saved."), "success")
+    return redirect(url_for("admin.venue", slug=slug))
+
+
+@bp.post("/events/<slug>/rooms/<int:room_id>/delete")
+def room_delete(slug: str, room_id: int):
+    event = event_or_404(slug)
+    try:
+        programme.delete_room(event.id, room_id)
+    except programme.ProgrammeError as error:
+        _flash_problems(error)
+    else:
+        flash(_("Room deleted."), "success")
+    return redirect(url_for("admin.venue", slug=slug))
+
+
+# Sessions -------------------------------------------------------------------------------------------
+
+@bp.get("/events/<slug>/sessions")
+def sessions(slug: str):
+    event = event_or_404(slug)
+    return render_template("admin/sessions.html", event=event, occupancy=event_occupancy(event))
+
+
+def _session_form(event, session: Session | None = None) -> SessionForm:
+    form = SessionForm(obj=session) if request.method == "GET" else SessionForm()
+    rooms = event.venue.rooms if event.venue else []
+    form.room_id.choices = [("", _("No room"))] + [(str(r.id), r.name) for r in rooms]
+    if request.method == "GET" and session is not None:
+        form.kind.data = session.kind.value
+        form.room_id.data = str(session.room_id or "")
+        form.starts_at.data = event.local(session.starts_at).replace(tzinfo=None)
+        form.ends_at.data = event.local(session.ends_at).replace(tzinfo=None)
+    return form
+
+
+def _session_details(event, form: SessionForm) -> programme.SessionDetails:
+    return programme.SessionDetails(
+        kind=SessionKind(form.kind.data), title=form.title.data.strip(), description=form.description.data or "",
+        starts_at=programme.localise(form.starts_at.data, event.timezone),
+        ends_at=programme.localise(form.ends_at.data, event.timezone),
+        room_id=int(form.room_id.data) if form.room_id.data else None,
+        capacity=form.capacity.data, position=form.position.data or 0)
+
+
+@bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
+def session_new(slug: str):
+    event = event_or_404(slug)
+    form = _session_form(event)
+    if form.validate_on_submit():
+        try:
+            session = programme.create_session(event.id, _session_details(event, form))
+        except programme.ProgrammeError as error:
+            show_problems(form, error.problems)
+        else:
+            flash(_("Session created."), "success")
+            return redirect(url_for("admin.session_edit", slug=slug, session_id=session.id))
+    return render_template("admin/session_form.html", event=event, form=form, session=None)
+
+
+def _event_session(event, session_id: int) -> Session:
+    session = next((s for s in event.sessions if s.id == session_id), None)
+    if session is None:
+        abort(404)
+    return session
+
+
+@bp.route("/events/<slug>/sessions/<int:session_id>", methods=["GET", "POST"])
+def session_edit(slug: str, session_id: int):
+    event = event_or_404(slug)
+    session = _event_session(event, session_id)
+    form = _session_form(event, session)
+    if form.validate_on_submit():
+        try:
+            programme.update_session(session.id, _session_details(event, form))
+        except programme.ProgrammeError as error:
+            show_problems(form, error.problems)
+        else:
+            flash(_("Session saved."), "success")
+            return redirect(url_for("admin.session_edit", slug=slug, session_id=session_id))
+    role_form = SpeakerRoleForm(prefix="role")
+    role_form.speaker_id.choices = [(s.id, s.name) for s in event.speakers]
+    return render_template("admin/session_form.html", event=event, form=form, session=session,
+                           role_form=role_form, occupancy=event_occupancy(event).session(session))
+
+
+@bp.post("/events/<slug>/sessions/<int:session_id>/delete")
+def session_delete(slug: str, session_id: int):
+    event = event_or_404(slug)
+    try:
+        programme.delete_session(event.id, session_id)
+    except programme.ProgrammeError as error:
+        _flash_problems(error)
+    else:
+        flash(_("Session deleted; registrants holding a seat are sent a cancellation."), "success")
+    return redirect(url_for("admin.sessions", slug=slug))
+
+
+@bp.post("/events/<slug>/sessions/<int:session_id>/speakers")
+def session_speaker_add(slug: str, session_id: int):
+    event = event_or_404(slug)
+    form = SpeakerRoleForm(prefix="role")
+    form.speaker_id.choices = [(s.id, s.name) for s in event.speakers]
+    if form.validate_on_submit():
+        try:
+            programme.set_speaker_role(event.id, session_id, form.speaker_id.data, SpeakerRole(form.role.data),
+                                       form.position.data or 0)
+        except programme.ProgrammeError as error:
+            _flash_problems(error)
+        else:
+            flash(_("Speaker added to the session."), "success")
+    else:
+        flash(_("Choose a speaker and a role."), "error")
+    return redirect(url_for("admin.session_edit", slug=slug, session_id=session_id))
+
+
+@bp.post("/events/<slug>/sessions/<int:session_id>/speakers/<int:link_id>/delete")
+def session_speaker_remove(slug: str, session_id: int, link_id: int):
+    event = event_or_404(slug)
+    try:
+        programme.remove_speaker_role(event.id, link_id)
+    except programme.ProgrammeError as error:
+        _flash_problems(error)
+    else:
+        flash(_("Speaker removed from the session."), "success")
+    return redirect(url_for("admin.session_edit", slug=slug, session_id=session_id))
+
+
+# Speakers -------------------------------------------------------------------------------------------
+
+@bp.get("/events/<slug>/speakers")
+def speakers(slug: str):
+    event = event_or_404(slug)
+    return render_template("admin/speakers.html", event=event)
+
+
+@bp.route("/events/<slug>/speakers/new", methods=["GET", "POST"])
+@bp.route("/events/<slug>/speakers/<int:speaker_id>", methods=["GET", "POST"])
+def speaker_edit(slug: str, speaker_id: int | None = None):
+    event = event_or_404(slug)
+    speaker = None
+    if speaker_id is not None:
+        speaker = next((s for s in event.speakers if s.id == speaker_id), None) or abort(404)
+    form = SpeakerForm(obj=speaker) if request.method == "GET" else SpeakerForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        photo = upload.read(programme.PHOTO_MAX_BYTES + 1) if upload and getattr(upload, "filename", "") else None
+        details = programme.SpeakerDetails(
+            name=form.name.data.strip(), title=(form.title.data or "").strip(),
+            affiliation=(form.affiliation.data or "").strip(), bio=form.bio.data or "",
+            is_organisation=form.is_organisation.data)
+        try:
+            saved = programme.save_speaker(event.id, details, speaker_id=speaker_id, photo=photo,
+                                           remove_photo=form.remove_photo.data)
+        except programme.ProgrammeError as error:
+            show_problems(form, error.problems)
+        else:
+            flash(_("Speaker saved."), "success")
+            return redirect(url_for("admin.speaker_edit", slug=slug, speaker_id=saved.id))
+    return render_template("admin/speaker_form.html", event=event, form=form, speaker=speaker)
+
+
+@bp.post("/events/<slug>/speakers/<int:speaker_id>/delete")
+def speaker_delete(slug: str, speaker_id: int):
+    event = event_or_404(slug)
+    try:
+        programme.delete_speaker(event.id, speaker_id)
+    except programme.ProgrammeError as error:
+        _flash_problems(error)
+    else:
+        flash(_("Speaker deleted."), "success")
+    return redirect(url_for("admin.speakers", slug=slug))
+
+
+@bp.get("/events/<slug>/speakers/<int:speaker_id>/photo")
+def speaker_photo(slug: str, speaker_id: int):
+    event = event_or_404(slug)
+    speaker = db.session.scalar(select(Speaker).where(Speaker.id == speaker_id, Speaker.event_id == event.id)
+                                .options(undefer(Speaker.photo)))
+    if speaker is None or not speaker.photo:
+        abort(404)
+    response = Response(speaker.photo, mimetype=speaker.photo_mimetype or "application/octet-stream")
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,198 @@
+"""Registrants of an event for the back office: filtered, searched, sorted and paginated queries (a fixed
+number of statements whatever the page size), and the organiser's actions on a registration.
+
+The actions call the registration services, which own their transaction; the audit entry of each action
+is then written in a transaction of its own right after (those services commit as they finish).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from math import ceil
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from seminar.audit.services import record
+from seminar.events.models import Category
+from seminar.extensions import db
+from seminar.registration import services as registration
+from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SessionSeat
+
+SORTS = {
+    "name": (Registration.last_name, Registration.first_name, Registration.id),
+    "email": (Registration.email_key, Registration.id),
+    "organisation": (Registration.organisation, Registration.last_name, Registration.id),
+    "created": (Registration.created_at, Registration.id),
+    "status": (Registration.status, Registration.created_at, Registration.id),
+    "checked_in": (Registration.checked_in_at, Registration.id),
+}
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+@dataclass(frozen=True)
+class RegistrantFilters:
+    """What the registrants table, the exports and the mailings select. All fields optional."""
+
+    q: str = ""
+    status: RegistrationStatus | None = None
+    category_id: int | None = None
+    session_id: int | None = None
+    # True: checked in, False: not yet, None: either.
+    checked_in: bool | None = None
+    sort: str = "created"
+    descending: bool = True
+
+    @classmethod
+    def from_args(cls, args) -> RegistrantFilters:
+        """From a query string (unknown or malformed values are ignored, never an error)."""
+        status = args.get("status", "")
+        checked = args.get("checked_in", "")
+        sort = args.get("sort", "created")
+        return cls(
+            q=args.get("q", "").strip()[:200],
+            status=RegistrationStatus[status] if status in RegistrationStatus.__members__ else None,
+            category_id=_int(args.get("category")),
+            session_id=_int(args.get("session")),
+            checked_in={"yes": True, "no": False}.get(checked),
+            sort=sort if sort in SORTS else "created",
+            descending=args.get("dir", "desc" if sort == "created" else "asc") == "desc",
+        )
+
+    def to_args(self, **changes) -> dict:
+        """The query string that gives these filters back (for links: sorting, pages, exports)."""
+        f = replace(self, **changes) if changes else self
+        args = {"q": f.q, "status": f.status.name if f.status else "", "category": f.category_id or "",
+                "session": f.session_id or "", "checked_in": {True: "yes", False: "no"}.get(f.checked_in, ""),
+                "sort": f.sort, "dir": "desc" if f.descending else "asc"}
+        return {k: v for k, v in args.items() if v not in ("", None)}
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def filtered(event_id: int, filters: RegistrantFilters) -> Select:
+    """The SELECT of the event's registrants matching `filters` (without order or paging)."""
+    query = select(Registration).where(Registration.event_id == event_id, Registration.anonymised_at.is_(None))
+    for term in filters.q.split()[:6]:
+        pattern = _like(term.casefold())
+        query = query.where(or_(
+            func.lower(Registration.first_name).like(pattern, escape="\\"),
+            func.lower(Registration.last_name).like(pattern, escape="\\"),
+            Registration.email_key.like(pattern, escape="\\"),
+            func.lower(Registration.organisation).like(pattern, escape="\\"),
+        ))
+    if filters.status is not None:
+        query = query.where(Registration.status == filters.status)
+    if filters.category_id is not None:
+        query = query.where(Registration.category_id == filters.category_id)
+    if filters.session_id is not None:
+        query = query.where(exists().where(and_(
+            SessionSeat.registration_id == Registration.id,
+            SessionSeat.session_id == filters.session_id,
+            SessionSeat.status != RegistrationStatus.cancelled,
+        )))
+    if filters.checked_in is True:
+        query = query.where(Registration.checked_in_at.is_not(None))
+    elif filters.checked_in is False:
+        query = query.where(Registration.checked_in_at.is_(None))
+    return query
+
+
+def ordered(query: Select, filters: RegistrantFilters) -> Select:
+    columns = SORTS[filters.sort]
+    return query.order_by(*(c.desc() if filters.descending else c.asc() for c in columns))
+
+
+def with_details(query: Select) -> Select:
+    """Load category and seats with the rows (one join and one extra query per page, never per row)."""
+    return query.options(joinedload(Registration.category), selectinload(Registration.seats))
+
+
+@dataclass
+class Page:
+    items: list[Registration]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(ceil(self.total / self.per_page), 1)
+
+
+def registrant_page(event_id: int, filters: RegistrantFilters, page: int = 1, per_page: int = 50) -> Page:
+    per_page = per_page if per_page in PAGE_SIZES else 50
+    query = filtered(event_id, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = min(max(page, 1), max(ceil(total / per_page), 1))
+    rows = db.session.scalars(with_details(ordered(query, filters)).limit(per_page).offset((page - 1) * per_page))
+    return Page(list(rows.unique()), total, page, per_page)
+
+
+def matching(event_id: int, filters: RegistrantFilters) -> list[Registration]:
+    """Every matching registrant with category and seats loaded (exports, mailings)."""
+    return list(db.session.scalars(with_details(ordered(filtered(event_id, filters), filters))).unique())
+
+
+def get_registrant(event_id: int, registration_id: int) -> Registration | None:
+    return db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration_id, Registration.event_id == event_id)
+        .options(joinedload(Registration.category), selectinload(Registration.seats).selectinload(SessionSeat.session))
+    )
+
+
+def categories(event_id: int) -> list[Category]:
+    return list(db.session.scalars(select(Category).where(Category.event_id == event_id).order_by(Category.position)))
+
+
+# --- organiser actions -------------------------------------------------------------------------------
+
+def _audit(action: str, event_id: int, registration_id: int | None, details: dict | None = None, user=None) -> None:
+    record(action, event_id=event_id, target_type="registration", target_id=registration_id, details=details,
+           user=user)
+    db.session.commit()
+
+
+def register_manually(event_id: int, details: registration.RegistrationDetails, session_ids: list[int], *,
+                      locale: str, overbook: bool, notify: bool, user=None) -> registration.RegistrationOutcome:
+    """An organiser registers someone: no rate limit, capacity applies unless `overbook` (recorded)."""
+    outcome = registration.register(event_id, details, session_ids, locale=locale, source=RegistrationSource.organiser,
+                                    overbook=overbook, notify=notify)
+    _audit("registration.manual" if outcome.created else "registration.manual_duplicate", event_id,
+           outcome.registration_id, {"email": details.email, "status": outcome.status.value, "overbook": overbook,
+                                     "sessions": list(session_ids)}, user)
+    return outcome
+
+
+def cancel(event_id: int, registration_id: int, user=None) -> list[int]:
+    promoted = registration.cancel(registration_id)
+    _audit("registration.cancel", event_id, registration_id, {"promoted": promoted}, user)
+    return promoted
+
+
+def restore(event_id: int, registration_id: int, user=None) -> RegistrationStatus:
+    status = registration.restore(registration_id)
+    _audit("registration.restore", event_id, registration_id, {"status": status.value}, user)
+    return status
+
+
+def promote(event_id: int, session_id: int | None = None, user=None) -> list[int]:
+    """Fill the free seats of the event (and its round tables) or of one round table from the waiting list."""
+    promoted = registration.promote_from_waitlist(event_id, session_id)
+    _audit("registration.promote", event_id, None, {"session": session_id, "promoted": promoted}, user)
+    return promoted
+
+
+def resend_link(event_id: int, registration_id: int, user=None) -> None:
+    registration.send_link(registration_id)
+    _audit("registration.send_link", event_id, registration_id, None, user)

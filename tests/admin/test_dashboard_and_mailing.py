@@ -1,0 +1,47 @@
+"""Dashboard counts and charts; e-mail to a filtered set through the outbox."""
+
+from sqlalchemy import select
+
+from seminar.audit.models import AuditEntry
+from seminar.extensions import db
+from seminar.mail.models import OutboxMessage
+from tests.admin.conftest import SLUG, register, round_tables
+
+
+def test_dashboard_shows_counts_charts_and_activity(app, seeded, organiser):
+    first = round_tables(app)[0]
+    ids = register(app, seeded.id, 3, [first], last_name="<script>")
+    organiser.post(f"/admin/events/{SLUG}/registrations/{ids[0]}/cancel")
+    page = organiser.get(f"/admin/events/{SLUG}/").get_data(as_text=True)
+    assert '<span class="stat-number">2</span> confirmée' in page
+    assert '<span class="stat-number">1</span> annulée' in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
+    assert "registration.cancel" in page
+    assert "<script>" not in page
+
+
+def test_mailing_previews_count_then_queues_one_message_each(app, seeded, organiser):
+    first, second, _ = round_tables(app)
+    register(app, seeded.id, 2, [first], prefix="a", first_name="Ada")
+    register(app, seeded.id, 3, [second], prefix="b")
+    url = f"/admin/events/{SLUG}/mailing"
+    data = {"session": first, "subject": "Salle changée", "body": "Bonjour {first_name},\nRendez-vous salle B."}
+    preview = organiser.post(url, data=data).get_data(as_text=True)
+    assert "2 destinataires" in preview and "Bonjour Ada," in preview and "Envoyer à 2 personnes" in preview
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == []
+    organiser.post(url, data={**data, "send": "1", "expected": "2"})
+    with app.app_context():
+        messages = db.session.scalars(select(OutboxMessage)).all()
+        assert sorted(m.to_addr for m in messages) == ["a0@example.org", "a1@example.org"]
+        assert messages[0].text_body.startswith("Bonjour Ada,")
+        assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "mailing.send")).details[
+            "recipients"] == 2
+
+
+def test_mailing_refuses_when_the_count_changed(app, seeded, organiser):
+    register(app, seeded.id, 2)
+    url = f"/admin/events/{SLUG}/mailing"
+    organiser.post(url, data={"subject": "S", "body": "B", "send": "1", "expected": "5"})
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == []
