@@ -29,6 +29,8 @@ MAIL_URL = None
 MAIL_FROM = "Séminaire <no-reply@localhost>"
 # The web process tries to deliver new mail right after the commit, in a background thread.
 MAIL_DELIVER_AFTER_COMMIT = True
+# …after this many seconds, so that the mail of a rush of commits goes out in batches (see seminar/mail/outbox.py).
+MAIL_AFTER_COMMIT_DELAY = 0.5
 
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_ENABLED = True
@@ -48,3 +50,11 @@ PROXY_FIX_X_HOST = 0
 SECURE_COOKIES = None
 # Host names this site answers for (list, or comma-separated in SEMINAR_TRUSTED_HOSTS); None: any.
 TRUSTED_HOSTS = None
+
+# Background jobs (`flask worker`): a running job's heartbeat every JOB_HEARTBEAT_INTERVAL seconds; a job
+# whose heartbeat is older than JOB_STALE_AFTER seconds (its worker died) is run again, JOB_MAX_ATTEMPTS times.
+JOB_HEARTBEAT_INTERVAL = 10
+JOB_STALE_AFTER = 60
+JOB_MAX_ATTEMPTS = 3
+# Processes that render badges in bulk (0: one per core).
+BADGE_RENDER_PROCESSES = 0

@@ -49,6 +49,7 @@ def configure(app: Flask) -> None:
     _register_error_pages(app)
     _register_template_helpers(app)
     _register_cli(app)
+    _start_embedded_worker(app)
 
 
 def _check_secret_key(app: Flask) -> None:
@@ -110,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
     from seminar.accounts.views import bp as accounts_bp
     from seminar.admin.views import bp as admin_bp
     from seminar.audit.views import bp as audit_bp
+    from seminar.badges.views import admin_bp as badges_admin_bp
+    from seminar.badges.views import bp as badges_bp
     from seminar.events.views import bp as events_bp
     from seminar.registration.views import bp as registration_bp
     from seminar.ical.views import bp as ical_bp
@@ -121,6 +124,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(ical_bp)
+    app.register_blueprint(badges_bp)
+    app.register_blueprint(badges_admin_bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -174,10 +179,12 @@ def language_url(code: str) -> str:
 def _register_cli(app: Flask) -> None:
     from seminar.accounts.cli import create_user_command
     from seminar.admin.cli import registrations_cli
+    from seminar.badges.cli import badges_command
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import export_event_command, import_event_command, seed_command
     from seminar.mail.cli import outbox_group
     from seminar.ical.cli import ics_command
+    from seminar.jobs.cli import worker_command
 
     app.cli.add_command(seed_command)
     app.cli.add_command(export_event_command)
@@ -186,4 +193,16 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(ics_command)
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(badges_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(registrations_cli)
+
+
+def _start_embedded_worker(app: Flask) -> None:
+    """`make run` sets SEMINAR_RUN_WORKER=1: one job worker thread inside the development server."""
+    import os
+
+    if os.environ.get("SEMINAR_RUN_WORKER") == "1":
+        from seminar.jobs.services import start_embedded_worker
+
+        start_embedded_worker(app)

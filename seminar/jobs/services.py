@@ -1,0 +1,264 @@
+"""Background jobs: rows in the `job` table, claimed and run by `flask worker`.
+
+A worker claims the oldest queued job (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so that several
+workers never take the same row; SQLite: BEGIN IMMEDIATE), beats a heartbeat while it runs it, reports
+progress, and stores the result in the row. A job whose heartbeat has gone stale (its worker died) is
+claimed again, up to JOB_MAX_ATTEMPTS times. The attempt number fences a late, presumed-dead worker:
+only the current attempt may record the result.
+
+Job kinds map to handlers named by import path, imported when a job of that kind runs, so that this
+package depends on no domain area.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from seminar.database import begin_write_transaction
+from seminar.extensions import db, utcnow
+from seminar.jobs.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+# kind → "module:function" taking a JobContext and returning a JobResult.
+JOB_HANDLERS = {
+    "badge_export": "seminar.badges.services:run_badge_export",
+}
+
+
+@dataclass(frozen=True)
+class JobResult:
+    data: bytes
+    name: str
+    mimetype: str
+
+
+class JobCancelled(Exception):
+    """The job was taken over by another worker (this one was presumed dead): stop quietly."""
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the job's parameters, and a way to report progress."""
+
+    job_id: int
+    attempt: int
+    kind: str
+    params: dict
+    event_id: int | None
+    user_id: int | None
+
+    def progress(self, done: int, total: int) -> None:
+        """Records progress (and the heartbeat) on a connection of its own, outside the handler's session."""
+        with db.engine.begin() as connection:
+            updated = connection.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.attempts == self.attempt, Job.status == JobStatus.running)
+                .values(progress=done, total=total, heartbeat_at=utcnow())
+            ).rowcount
+        if not updated:
+            raise JobCancelled(f"job {self.job_id} attempt {self.attempt} was taken over")
+
+
+def enqueue_job(kind: str, params: dict | None = None, *, event_id: int | None = None,
+                user_id: int | None = None) -> int:
+    """Queues a job of `kind` (a key of JOB_HANDLERS) and commits; returns its id."""
+    if kind not in JOB_HANDLERS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job(kind=kind, params=dict(params or {}), event_id=event_id, created_by_id=user_id,
+              status=JobStatus.queued)
+    db.session.add(job)
+    db.session.commit()
+    return job.id
+
+
+def get_job(job_id: int) -> Job | None:
+    return db.session.get(Job, job_id)
+
+
+def get_job_result(job_id: int) -> JobResult | None:
+    """The stored result of a finished job, or None."""
+    row = db.session.execute(
+        select(Job.result, Job.result_name, Job.result_mimetype)
+        .where(Job.id == job_id, Job.status == JobStatus.done)
+    ).first()
+    if row is None or row.result is None:
+        return None
+    return JobResult(bytes(row.result), row.result_name, row.result_mimetype)
+
+
+def _stale_before():
+    return utcnow() - timedelta(seconds=current_app.config["JOB_STALE_AFTER"])
+
+
+def claim_next_job() -> tuple[int, int] | None:
+    """Marks the oldest runnable job as running for this worker and commits: (job id, attempt), or None.
+
+    Runnable: queued, or running with a stale heartbeat (its worker died). A job that has used up its
+    attempts is marked failed instead.
+    """
+    max_attempts = current_app.config["JOB_MAX_ATTEMPTS"]
+    while True:
+        begin_write_transaction()
+        job = db.session.scalars(
+            select(Job)
+            .where(or_(
+                Job.status == JobStatus.queued,
+                and_(Job.status == JobStatus.running, Job.heartbeat_at < _stale_before()),
+            ))
+            .order_by(Job.created_at, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if job is None:
+            db.session.rollback()
+            return None
+        now = utcnow()
+        if job.attempts >= max_attempts:
+            job.status = JobStatus.failed
+            job.error = f"gave up after {job.attempts} attempts (the worker stopped each time)"
+            job.finished_at = now
+            db.session.commit()
+            log.warning("job %s failed: %s", job.id, job.error)
+            continue
+        if job.status is JobStatus.running:
+            log.warning("job %s: its worker stopped beating at %s; running it again", job.id, job.heartbeat_at)
+        job.status = JobStatus.running
+        job.attempts += 1
+        job.started_at = job.heartbeat_at = now
+        job.progress = 0
+        job.error = ""
+        claimed = (job.id, job.attempts)
+        db.session.commit()
+        return claimed
+
+
+def _handler(kind: str) -> Callable[[JobContext], JobResult]:
+    module_name, _, function = JOB_HANDLERS[kind].partition(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def _finish(job_id: int, attempt: int, **values) -> bool:
+    db.session.rollback()
+    updated = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.attempts == attempt, Job.status == JobStatus.running)
+        .values(finished_at=utcnow(), **values)
+    ).rowcount
+    db.session.commit()
+    return bool(updated)
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps the job's heartbeat fresh while a long step (rendering, joining pages) runs."""
+
+    def __init__(self, app, job_id: int, attempt: int, interval: float):
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.app, self.job_id, self.attempt, self.interval = app, job_id, attempt, interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                with self.app.app_context(), db.engine.begin() as connection:
+                    connection.execute(
+                        update(Job)
+                        .where(Job.id == self.job_id, Job.attempts == self.attempt,
+                               Job.status == JobStatus.running)
+                        .values(heartbeat_at=utcnow())
+                    )
+            except Exception:  # a missed beat is not fatal; the next one may pass
+                log.exception("heartbeat of job %s failed", self.job_id)
+
+
+def run_job(job_id: int, attempt: int) -> JobStatus:
+    """Runs a claimed job to the end and records its result or its error."""
+    job = db.session.get(Job, job_id)
+    context = JobContext(job.id, attempt, job.kind, dict(job.params or {}), job.event_id, job.created_by_id)
+    db.session.commit()
+    heartbeat = _Heartbeat(current_app._get_current_object(), job_id, attempt,
+                           current_app.config["JOB_HEARTBEAT_INTERVAL"])
+    heartbeat.start()
+    try:
+        result = _handler(context.kind)(context)
+    except JobCancelled:
+        log.warning("job %s attempt %s: taken over by another worker", job_id, attempt)
+        return JobStatus.running
+    except Exception as error:
+        log.exception("job %s (%s) failed", job_id, context.kind)
+        _finish(job_id, attempt, status=JobStatus.failed, error=f"{type(error).__name__}: {error}"[:2000])
+        return JobStatus.failed
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+    total = db.session.scalar(select(Job.total).where(Job.id == job_id)) or 0
+    _finish(job_id, attempt, status=JobStatus.done, result=result.data, result_name=result.name,
+            result_mimetype=result.mimetype, progress=total)
+    return JobStatus.done
+
+
+def run_next_job() -> bool:
+    """Claims and runs one job; False when there was none."""
+    claimed = claim_next_job()
+    if claimed is None:
+        return False
+    run_job(*claimed)
+    return True
+
+
+def deliver_outbox() -> int:
+    """Sends pending e-mail if the mail area provides an outbox (imported late: it may not exist yet)."""
+    try:
+        from seminar.mail.outbox import deliver_pending
+    except ImportError:
+        return 0
+    outcome = deliver_pending(limit=100)
+    return int(outcome.get("claimed", 0) if isinstance(outcome, dict) else outcome or 0)
+
+
+def work(app, *, stop: threading.Event | None = None, once: bool = False, poll_interval: float = 1.0) -> None:
+    """The worker loop: jobs first, then the outbox; sleeps when idle. `once`: stop when idle."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        busy = False
+        try:
+            with app.app_context():
+                busy = run_next_job()
+                busy = bool(deliver_outbox()) or busy
+        except Exception:  # keep the worker alive through a database outage; retried after a pause
+            log.exception("worker iteration failed")
+        if not busy:
+            if once:
+                return
+            stop.wait(poll_interval)
+
+
+_embedded: dict[str, tuple[threading.Thread, threading.Event]] = {}
+
+
+def start_embedded_worker(app) -> tuple[threading.Thread, threading.Event] | None:
+    """One worker thread inside this process (the development server, `make run`), started once.
+
+    Under the reloader only the child process that serves requests runs it, not the watcher.
+    """
+    import os
+
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true" and os.environ.get("FLASK_RUN_FROM_CLI"):
+        return None
+    key = app.config["SQLALCHEMY_DATABASE_URI"]
+    if key in _embedded and _embedded[key][0].is_alive():
+        return _embedded[key]
+    stop = threading.Event()
+    thread = threading.Thread(target=work, args=(app,), kwargs={"stop": stop}, name="seminar-worker", daemon=True)
+    thread.start()
+    _embedded[key] = (thread, stop)
+    log.info("background worker started in this process (SEMINAR_RUN_WORKER=1)")
+    return thread, stop
