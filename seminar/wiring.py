@@ -113,6 +113,8 @@ def _register_blueprints(app: Flask) -> None:
     from seminar.audit.views import bp as audit_bp
     from seminar.badges.views import admin_bp as badges_admin_bp
     from seminar.badges.views import bp as badges_bp
+    from seminar.checkin.views import bp as checkin_bp
+    from seminar.checkin.views import exports_bp as checkin_exports_bp
     from seminar.events.views import bp as events_bp
     from seminar.registration.views import bp as registration_bp
     from seminar.ical.views import bp as ical_bp
@@ -124,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(ical_bp)
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(checkin_exports_bp)
     app.register_blueprint(badges_bp)
     app.register_blueprint(badges_admin_bp)
 
