@@ -74,11 +74,14 @@ def update() -> None:
             else:
                 po_path.parent.mkdir(parents=True, exist_ok=True)
                 catalogue = Catalog(locale=locale, project="seminar")
+            created = catalogue.creation_date
             catalogue.update(template, no_fuzzy_matching=True)
             catalogue.obsolete.clear()
+            catalogue.creation_date = created  # keep files unchanged when no message changed
             buffer = BytesIO()
             write_po(buffer, catalogue, width=100, omit_header=False, sort_output=True)
-            po_path.write_bytes(buffer.getvalue())
+            if not po_path.exists() or po_path.read_bytes() != buffer.getvalue():
+                po_path.write_bytes(buffer.getvalue())
 
 
 def compile_all() -> None:
