@@ -122,6 +122,12 @@ def check_in(event_id: int, registration_id: int, *, user_id: int | None, sessio
     """
     if session_id is not None:
         return _check_in_session(event_id, session_id, registration_id, user_id=user_id, locale=locale)
+    # Most repeat scans and refusals need no write: answer them without taking the write lock.
+    state = db.session.execute(
+        select(Registration.status, Registration.checked_in_at)
+        .where(Registration.id == registration_id, Registration.event_id == event_id)).first()
+    if state is None or state.status is not RegistrationStatus.confirmed or state.checked_in_at is not None:
+        return _answer(event_id, registration_id, recorded=False, locale=locale)
     try:
         begin_write_transaction()
         recorded = db.session.execute(
@@ -139,6 +145,10 @@ def check_in(event_id: int, registration_id: int, *, user_id: int | None, sessio
     except BaseException:
         db.session.rollback()
         raise
+    return _answer(event_id, registration_id, recorded=recorded, locale=locale)
+
+
+def _answer(event_id: int, registration_id: int, *, recorded: bool, locale: str) -> CheckinResult:
     registration = _registration(event_id, registration_id)
     if registration is None:
         return CheckinResult(INVALID)

@@ -11,12 +11,14 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from seminar.accounts.access import DOOR, STAFF, require_roles
 from seminar.checkin import services
 from seminar.checkin.services import CheckinError, CheckinResult, LiveCounts
 from seminar.events.models import Event
-from seminar.events.services import get_event, list_events
+from seminar.events.services import list_events
+from seminar.extensions import db
 from seminar.formatting import locale_code
 
 bp = require_roles(Blueprint("checkin", __name__, url_prefix="/checkin"), *DOOR)
@@ -24,7 +26,8 @@ exports_bp = require_roles(Blueprint("checkin_exports", __name__, url_prefix="/c
 
 
 def _event_or_404(slug: str) -> Event:
-    event = get_event(slug)
+    # The event row alone: the desk needs its id and time zone, not the programme get_event() preloads.
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
     if event is None:
         abort(404)
     return event
@@ -151,7 +154,6 @@ def badge(slug: str, registration_id: int):
 def attendance_export(slug: str, fmt: str):
     from seminar.admin import spreadsheets
     from seminar.audit.services import record
-    from seminar.extensions import db
 
     event = _event_or_404(slug)
     sheets = services.attendance_sheets(event, locale_code())
