@@ -73,6 +73,16 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed and "server" in getattr(item, "funcargs", {}):
+        log = item.funcargs["server"].log
+        if log is not None and log.exists():  # what the server said, for a failure seen only in CI
+            report.sections.append(("e2e server log (tail)", log.read_text(errors="replace")[-6000:]))
+    return report
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not CHROMIUM.exists():
@@ -100,6 +110,9 @@ def server(chromium_path, tmp_path_factory):
         # The limiter stays on (it is part of what is served), with room for a whole test run from one address.
         "SEMINAR_REGISTRATION_RATE_LIMIT": "1000 per minute",
         "SEMINAR_LOGIN_RATE_LIMIT": "1000 per minute",
+        # Calendar updates after a programme change are held back this long (coalescing quick edits): for the
+        # whole run, so the organiser journey finds its update in the outbox and no delivery lands mid-journey.
+        "SEMINAR_ICAL_UPDATE_DELAY": "3600",
         "PYTHONUNBUFFERED": "1",
     })
     _flask(env, "db", "upgrade")

@@ -11,6 +11,11 @@ from email.message import EmailMessage
 from functools import cached_property
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from seminar.events.models import Event, Session, SessionKind
+from seminar.extensions import db
+
 HERE = Path(__file__).resolve().parent
 AXE_SOURCE = HERE / "vendor" / "axe.min.js"
 SCREENSHOTS = HERE / "screenshots"
@@ -72,6 +77,27 @@ class Server:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def wait_until_idle(self, timeout: float = 60) -> None:
+        """Waits until no background job is queued or running and no e-mail is due, so that a journey's next
+        step does not race the worker. (On SQLite a sign-in that races another write answers 500: reported.)"""
+        from seminar.extensions import utcnow
+        from seminar.jobs.models import Job, JobStatus
+        from seminar.mail.models import OutboxMessage, OutboxStatus
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.app.app_context():
+                busy = db.session.scalar(select(func.count()).select_from(Job).where(
+                    Job.status.in_([JobStatus.queued, JobStatus.running])))
+                busy += db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                    (OutboxMessage.status == OutboxStatus.sending)
+                    | ((OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= utcnow()))))
+                db.session.remove()
+            if not busy:
+                return
+            assert time.monotonic() < deadline, "the server's background work did not finish"
+            time.sleep(0.2)
+
     # --- mail -----------------------------------------------------------------------------------------
 
     def mails(self, to: str) -> list[Mail]:
@@ -128,11 +154,6 @@ def screenshot(page, name: str) -> Path:
 
 def round_tables(server: Server) -> list[tuple[int, str]]:
     """The seminar's round tables (id, title), in programme order."""
-    from sqlalchemy import select
-
-    from seminar.events.models import Event, Session, SessionKind
-    from seminar.extensions import db
-
     with server.app.app_context():
         rows = db.session.execute(
             select(Session.id, Session.title).join(Event).where(Event.slug == SLUG,

@@ -4,6 +4,7 @@ full-page screenshots; keyboard-only registration (skip link, tab order, visible
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE
 from tests.e2e.helpers import SLUG, fill_registration, round_tables, run_axe, screenshot
@@ -43,7 +44,7 @@ def test_registration_form_with_errors_is_accessible(page):
     summary = page.locator("#error-summary")
     summary.wait_for()
     # The summary takes the focus, links to each field, and each field is marked invalid and described.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
+    expect(summary).to_be_focused()
     assert summary.locator("a[href='#email']").count() == 1
     email = page.locator("#email")
     assert email.get_attribute("aria-invalid") == "true"
