@@ -13,7 +13,7 @@ import hashlib
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -271,17 +271,19 @@ class SheetWriter:
         return self.out.getvalue()
 
 
-def impose(badges: Sequence[Sequence[Fragment]], layout: Layout, *, title: str = "Badges") -> bytes:
-    """Badges (each a list of fragments drawn in order: background, then foreground) on `layout`'s sheets."""
+def impose(badges: Sequence[Sequence[str]], layout: Layout, load: Callable[[str], Fragment], *,
+           title: str = "Badges") -> bytes:
+    """Badges on `layout`'s sheets. Each badge is a list of fragment keys drawn in order (background, then
+    foreground); `load(key)` reads a fragment when it is first needed, so that only one is held at a time."""
     writer = SheetWriter(layout, title=title)
-    linked: dict[int, int] = {}
+    numbers: dict[str, int] = {}
 
-    def number(fragment: Fragment) -> int:
-        if id(fragment) not in linked:
-            linked[id(fragment)] = writer.add_fragment(fragment)
-        return linked[id(fragment)]
+    def number(key: str) -> int:
+        if key not in numbers:
+            numbers[key] = writer.add_fragment(load(key))
+        return numbers[key]
 
-    placed = [[number(fragment) for fragment in badge] for badge in badges]
+    placed = [[number(key) for key in badge] for badge in badges]
     for start in range(0, max(len(placed), 1), layout.per_sheet):
         writer.add_sheet(placed[start:start + layout.per_sheet])
     return writer.finish()

@@ -45,7 +45,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from seminar import resource_dir
 from seminar.badges.layouts import MM_TO_PT, BadgeFormat, Layout, Slot, get_layout
-from seminar.badges.pdf import Fragment, impose, page_fragments
+from seminar.badges.pdf import MAGIC, Fragment, impose, page_fragments
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ DESIGN_FILES = (TEMPLATE_DIR / "badges" / "_badge.html", TEMPLATE_DIR / "badges"
 
 # Below this many badges to render, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 24
-MIN_CHUNK, MAX_CHUNK = 8, 40
+MIN_CHUNK, MAX_CHUNK = 8, 30
 QR_BORDER = 2  # quiet zone, in modules, inside the QR square
 DEFAULT_CATEGORY_COLOUR = "#555555"
 COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
@@ -381,6 +381,9 @@ class BadgeCache:
         except FileNotFoundError:
             return None
 
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).is_file()
+
     def put(self, key: str, data: bytes) -> None:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -395,6 +398,9 @@ class _MemoryCache(BadgeCache):
 
     def get(self, key: str) -> bytes | None:
         return self.entries.get(key)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
 
     def put(self, key: str, data: bytes) -> None:
         self.entries[key] = data
@@ -448,16 +454,7 @@ def render_badges(
     cache = BadgeCache(cache_dir) if cache_dir is not None else _MemoryCache()
     keys = [badge.cache_key(badge_format) for badge in badges]
     counts = Counter(keys)
-    entries: dict[str, bytes] = {}
-    missing: dict[str, BadgeData] = {}
-    for key, badge in zip(keys, badges, strict=True):
-        if key in entries or key in missing:
-            continue
-        entry = cache.get(key)
-        if entry is None:
-            missing[key] = badge
-        else:
-            entries[key] = entry
+    missing = {key: badge for key, badge in zip(keys, badges, strict=True) if key not in cache}
     total = len(badges)
     done = sum(count for key, count in counts.items() if key not in missing)
     if progress:
@@ -467,9 +464,7 @@ def render_badges(
         nonlocal done
         for badge, fragment in zip(chunk, fragments, strict=True):
             key = badge.cache_key(badge_format)
-            entry = badge.background_key(badge_format).encode() + fragment
-            cache.put(key, entry)
-            entries[key] = entry
+            cache.put(key, badge.background_key(badge_format).encode() + fragment)
             done += counts[key]
         if progress:
             progress(done, total)
@@ -477,26 +472,25 @@ def render_badges(
     if missing:
         _render_foregrounds(list(missing.values()), badge_format, workers=workers or default_workers(),
                             on_rendered=on_rendered)
-    foregrounds = {key: Fragment.from_bytes(entry[64:]) for key, entry in entries.items()}
-    backgrounds = _backgrounds(badges, badge_format, cache)
-    sheets = [[backgrounds[badge.background_key(badge_format)], foregrounds[key]] for badge, key in zip(
-        badges, keys, strict=True)]
-    return impose(sheets, layout)
+    _render_backgrounds(badges, badge_format, cache)
+
+    def load(key: str) -> Fragment:
+        entry = cache.get(key)
+        if entry is None:  # removed while we were working (a cache clean-up): too late to render it again
+            raise RuntimeError(f"badge {key} vanished from the cache during the export")
+        # A badge entry starts with the key of its background (64 hex digits); a background has none.
+        return Fragment.from_bytes(entry[64:] if entry[:4] != MAGIC else entry)
+
+    layers = [[badge.background_key(badge_format), key] for badge, key in zip(badges, keys, strict=True)]
+    return impose(layers, layout, load)
 
 
-def _backgrounds(badges: Sequence[BadgeData], badge_format: BadgeFormat, cache: BadgeCache) -> dict[str, Fragment]:
-    """The shared backgrounds the badges need, from the cache or rendered here (a handful per event)."""
-    found: dict[str, Fragment] = {}
-    for badge in badges:
+def _render_backgrounds(badges: Sequence[BadgeData], badge_format: BadgeFormat, cache: BadgeCache) -> None:
+    """Renders the shared backgrounds the cache lacks (a handful per event), here in this process."""
+    for badge in {badge.background_key(badge_format): badge for badge in badges}.values():
         key = badge.background_key(badge_format)
-        if key in found:
-            continue
-        raw = cache.get(key)
-        if raw is None:
-            raw = _process_renderer().render_background(badge, badge_format).to_bytes()
-            cache.put(key, raw)
-        found[key] = Fragment.from_bytes(raw)
-    return found
+        if key not in cache:
+            cache.put(key, _process_renderer().render_background(badge, badge_format).to_bytes())
 
 
 # --- From the database --------------------------------------------------------------------------------

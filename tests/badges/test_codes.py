@@ -44,8 +44,8 @@ def test_checkin_code_from_another_secret_is_refused(ctx):
 def test_checkin_code_does_not_open_the_self_service_page(app, seeded, client):
     person = add_registrant(app, "Camille", "Durand")
     with app.app_context():
-        from seminar.registration.models import Registration
         from seminar.extensions import db
+        from seminar.registration.models import Registration
 
         code = make_checkin_code(db.session.get(Registration, person.id))
     for url in (f"/registrations/{code}", f"/registrations/{code}/badge.pdf"):
