@@ -191,3 +191,12 @@ def test_embedded_worker_thread_runs_jobs_when_asked(backend, tmp_path, seeded, 
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_embedded_worker_stays_out_of_the_reloader_watcher(app, monkeypatch):
+    from seminar.jobs.services import start_embedded_worker
+
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    app.debug = True
+    assert start_embedded_worker(app) is None  # the watcher process serves nothing: no worker there
