@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.helpers import SLUG, fill_registration, round_tables, run_axe, screenshot
 
 PUBLIC_PAGES = {
@@ -121,3 +121,31 @@ def test_registration_can_be_completed_with_the_keyboard_alone(page, server):
     page.wait_for_url("**/register/thanks")
     page.goto(server.self_service_path(server.wait_for_mail("claude.clavier@example.org")[0]))
     assert "Claude Clavier" in page.locator("p.lead").inner_text()
+
+
+STAFF_PAGES = {
+    "admin-events": "/admin/",
+    "admin-dashboard": f"/admin/events/{SLUG}/",
+    "admin-registrations": f"/admin/events/{SLUG}/registrations",
+    "admin-sessions": f"/admin/events/{SLUG}/sessions",
+    "admin-import": f"/admin/events/{SLUG}/registrations/import",
+    "admin-badges": f"/admin/events/{SLUG}/badges/",
+    "checkin-desk": f"/checkin/{SLUG}",
+}
+
+
+def test_back_office_pages_have_no_serious_axe_violations(page, server):
+    from tests.e2e.test_staff_journeys import sign_in
+
+    sign_in(page, server, "organiser")
+    session_id = round_tables(server)[0][0]
+    pages = {**STAFF_PAGES, "admin-session-form": f"/admin/events/{SLUG}/sessions/{session_id}"}
+    failures = []
+    for name, path in pages.items():
+        page.set_viewport_size(DESKTOP)
+        page.goto(path)
+        try:  # every page is checked and shot, then all their violations are reported together
+            check_both_widths(page, name)
+        except AssertionError as failure:
+            failures.append(str(failure))
+    assert not failures, "\n".join(failures)
