@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from seminar.events.models import Event, Session, SessionSpeaker, Speaker, Venue
 from seminar.extensions import db, utcnow
 
+# What a page can ask `get_event` to preload, each in one query per relationship whatever the programme's size.
+# A page loads only what it shows: loading every speaker and organisation for the venue page cost most of
+# its time (bench/pages.py).
+PARTS = {
+    "venue": (joinedload(Event.venue),),
+    "rooms": (joinedload(Event.venue).selectinload(Venue.rooms),),
+    "sessions": (selectinload(Event.sessions),),
+    "programme": (  # sessions with their room and speakers
+        selectinload(Event.sessions).selectinload(Session.room),
+        selectinload(Event.sessions).selectinload(Session.speaker_links).selectinload(SessionSpeaker.speaker),
+    ),
+    "speakers": (
+        selectinload(Event.speakers).selectinload(Speaker.session_links).selectinload(SessionSpeaker.session),
+    ),
+    "categories": (selectinload(Event.categories),),
+    "organisations": (selectinload(Event.organisations),),
+    "press_contacts": (selectinload(Event.press_contacts),),
+}
+EVERYTHING = ("rooms", "programme", "speakers", "categories", "organisations", "press_contacts")
 
-def get_event(slug: str) -> Event | None:
-    """The event with its venue, rooms, sessions, speakers and lists preloaded."""
-    return db.session.scalar(
-        select(Event)
-        .where(Event.slug == slug)
-        .options(
-            selectinload(Event.venue).selectinload(Venue.rooms),
-            selectinload(Event.sessions).selectinload(Session.room),
-            selectinload(Event.sessions)
-            .selectinload(Session.speaker_links)
-            .selectinload(SessionSpeaker.speaker),
-            selectinload(Event.speakers)
-            .selectinload(Speaker.session_links)
-            .selectinload(SessionSpeaker.session),
-            selectinload(Event.categories),
-            selectinload(Event.organisations),
-            selectinload(Event.press_contacts),
-        )
-    )
+
+def get_event(slug: str, *parts: str) -> Event | None:
+    """The event with the named `parts` (keys of PARTS) preloaded; with none named, everything (venue, rooms,
+    sessions, speakers and lists), for callers that walk the whole event."""
+    options = [option for part in (parts or EVERYTHING) for option in PARTS[part]]
+    return db.session.scalar(select(Event).where(Event.slug == slug).options(*options))
 
 
 def list_events() -> list[Event]:

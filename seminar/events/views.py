@@ -15,8 +15,8 @@ from seminar.registration.occupancy import event_occupancy
 bp = Blueprint("events", __name__)
 
 
-def _event_or_404(slug: str) -> Event:
-    event = services.get_event(slug)
+def _event_or_404(slug: str, *parts: str) -> Event:
+    event = services.get_event(slug, *parts)
     if event is None:
         abort(404)
     return event
@@ -32,7 +32,7 @@ def index():
 
 @bp.get("/events/<slug>/")
 def event_page(slug: str):
-    event = _event_or_404(slug)
+    event = _event_or_404(slug, "venue", "sessions", "organisations", "press_contacts")
     organisations: dict[OrganisationKind, list] = {}
     for org in event.organisations:
         organisations.setdefault(org.kind, []).append(org)
@@ -44,13 +44,13 @@ def event_page(slug: str):
 
 @bp.get("/events/<slug>/programme")
 def programme(slug: str):
-    event = _event_or_404(slug)
+    event = _event_or_404(slug, "venue", "programme")
     return render_template("events/programme.html", event=event, occupancy=event_occupancy(event))
 
 
 @bp.get("/events/<slug>/speakers")
 def speakers(slug: str):
-    event = _event_or_404(slug)
+    event = _event_or_404(slug, "speakers")
     people = [s for s in event.speakers if not s.is_organisation]
     organisations = [s for s in event.speakers if s.is_organisation]
     return render_template("events/speakers.html", event=event, people=people, organisations=organisations)
@@ -58,13 +58,13 @@ def speakers(slug: str):
 
 @bp.get("/events/<slug>/venue")
 def venue(slug: str):
-    event = _event_or_404(slug)
+    event = _event_or_404(slug, "rooms")
     return render_template("events/venue.html", event=event)
 
 
 @bp.get("/api/events/<slug>")
 def api_event(slug: str):
-    event = _event_or_404(slug)
+    event = _event_or_404(slug, "venue", "programme")
     return jsonify(event_to_json(event, event_occupancy(event)))
 
 
