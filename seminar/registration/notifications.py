@@ -34,8 +34,11 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
-from seminar.events.models import Session
+from seminar.events.models import Session, SessionSpeaker
+from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
 from seminar.mail.outbox import enqueue
 from seminar.registration.models import Registration
@@ -131,6 +134,18 @@ def compose(
                           confirmed, released)
 
 
+def _preload(registration: Registration, sessions: list[Session]) -> None:
+    """Load in bulk what the e-mail and its calendar parts read (the venue, the rooms and speakers of the
+    sessions concerned): two or three queries instead of one per speaker, inside the service's locked
+    transaction, where every millisecond is spent holding the event's lock."""
+    if sessions:
+        db.session.scalars(
+            select(Session).where(Session.id.in_({s.id for s in sessions}))
+            .options(joinedload(Session.room), selectinload(Session.speaker_links).selectinload(SessionSpeaker.speaker))
+        ).all()
+    registration.event.venue  # noqa: B018  (loaded now, next to the rest)
+
+
 def notify(
     kind: MailKind,
     registration: Registration,
@@ -139,6 +154,8 @@ def notify(
     sessions_released: Iterable[Session] = (),
 ) -> OutboxMessage:
     """Compose, add calendar parts, and enqueue in the current transaction (the caller commits)."""
+    sessions_confirmed, sessions_released = list(sessions_confirmed), list(sessions_released)
+    _preload(registration, [*sessions_confirmed, *sessions_released])
     mail = compose(kind, registration, sessions_confirmed=sessions_confirmed, sessions_released=sessions_released)
     for provider in current_app.extensions.get(_EXTENSION_KEY, []):
         provider(mail)

@@ -18,14 +18,16 @@ from seminar.registration.occupancy import event_occupancy
 from seminar.registration.services import InvalidDetails, RegistrationError
 
 bp = Blueprint("registration", __name__)
+# What the registration and self-service forms show: the categories and the round tables.
+FORM_PARTS = ("categories", "sessions")
 
 
 def _registration_limit() -> str:
     return current_app.config["REGISTRATION_RATE_LIMIT"]
 
 
-def _event_or_404(slug: str) -> Event:
-    event = get_event(slug)
+def _event_or_404(slug: str, *parts: str) -> Event:
+    event = get_event(slug, *parts)
     if event is None:
         abort(404)
     return event
@@ -49,7 +51,7 @@ def _show_errors(form, invalid: InvalidDetails) -> None:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 def register(slug: str):
-    event = _event_or_404(slug)
+    event = _event_or_404(slug, *FORM_PARTS)
     submitted = request.method == "POST"
     form = RegistrationForm() if submitted else RegistrationForm(formdata=request.args or None)
     form.offer(event, _locale()).offer_sessions(_round_tables(event))
@@ -63,7 +65,7 @@ def register(slug: str):
             problem = refused.message
         else:
             return redirect(url_for("registration.thanks", slug=slug), code=303)
-        event = _event_or_404(slug)  # the service committed: reload for display
+        event = _event_or_404(slug, *FORM_PARTS)  # the service committed: reload for display
     return render_template(
         "registration/register.html", event=event, form=form, problem=problem,
         round_tables=_round_tables(event), occupancy=event_occupancy(event),
@@ -73,12 +75,12 @@ def register(slug: str):
 @bp.get("/events/<slug>/register/thanks")
 def thanks(slug: str):
     # The same page whether or not the address was already registered: nothing is revealed here.
-    return render_template("registration/thanks.html", event=_event_or_404(slug))
+    return render_template("registration/thanks.html", event=_event_or_404(slug, "venue"))
 
 
 @bp.get("/events/<slug>/privacy")
 def privacy(slug: str):
-    return render_template("registration/privacy.html", event=_event_or_404(slug))
+    return render_template("registration/privacy.html", event=_event_or_404(slug, "venue"))
 
 
 # --- self-service ------------------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def _private(response: Response) -> Response:
 
 
 def _manage_page(registration: Registration, token: str, details_form=None, sessions_form=None, status=200):
-    event = _event_or_404(registration.event.slug)
+    event = _event_or_404(registration.event.slug, *FORM_PARTS)
     held = [str(seat.session_id) for seat in registration.active_seats()]
     if details_form is None:
         current = {name: getattr(registration, name) for name in (
