@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import Flask, current_app
@@ -117,6 +119,10 @@ def deliver_pending(limit: int = 100, *, now: datetime | None = None) -> dict:
     """Send the due messages; returns counts {"claimed", "sent", "retry", "failed"}.
 
     `now` lets a caller (a test, a catch-up run) treat messages as due earlier than the back-off says.
+    The claimed messages are read and built first; no transaction stays open while sending, and each
+    outcome is written in its own write transaction (on SQLite, a transaction that read first could not
+    take the write lock once another process has written: "database is locked", the message sent but
+    left `sending`, hence sent again after MAIL_CLAIM_TIMEOUT).
     """
     now = now or utcnow()
     ids = _claim(limit, now)
@@ -126,36 +132,55 @@ def deliver_pending(limit: int = 100, *, now: datetime | None = None) -> dict:
     max_attempts = current_app.config.get("MAIL_MAX_ATTEMPTS", 10)
     sender = current_app.config["MAIL_FROM"]
     claimed = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-    messages = list(db.session.scalars(claimed))
+    outgoing = [_prepare(message, sender) for message in db.session.scalars(claimed)]
+    db.session.rollback()  # end the read: nothing is held while the mail server is talked to
+    waiting = {message_id for message_id, _attempts, _mime in outgoing}
     try:
         with transport_for(current_app) as transport:
-            for message in messages:
+            for message_id, attempts, mime in outgoing:
                 try:
-                    transport.send(build_message(message, sender))
+                    if isinstance(mime, Exception):
+                        raise mime
+                    transport.send(mime)
                 except Exception as error:  # noqa: BLE001  (any failure is recorded and retried)
-                    _record_failure(message, error, max_attempts, counts)
+                    _record_failure(message_id, attempts, error, max_attempts, counts)
                 else:
-                    message.status, message.sent_at, message.last_error = OutboxStatus.sent, utcnow(), ""
+                    _record(message_id, status=OutboxStatus.sent, sent_at=utcnow(), last_error="")
                     counts["sent"] += 1
-                db.session.commit()
+                waiting.discard(message_id)
     except Exception as error:  # noqa: BLE001  (the server is unreachable: every message still claimed waits)
         log.warning("Mail transport unavailable: %s", error)
-        for message in messages:
-            if message.status is OutboxStatus.sending:
-                _record_failure(message, error, max_attempts, counts)
-        db.session.commit()
+        db.session.rollback()
+        for message_id, attempts, _mime in outgoing:
+            if message_id in waiting:
+                _record_failure(message_id, attempts, error, max_attempts, counts)
     return counts
 
 
-def _record_failure(message: OutboxMessage, error: Exception, max_attempts: int, counts: dict) -> None:
-    message.last_error = f"{type(error).__name__}: {error}"[:2000]
-    if message.attempts >= max_attempts:
-        message.status = OutboxStatus.failed
+def _prepare(message: OutboxMessage, sender: str) -> tuple[int, int, EmailMessage | Exception]:
+    """(id, attempts, the MIME message or the error that building it raised)."""
+    try:
+        return message.id, message.attempts, build_message(message, sender)
+    except Exception as error:  # noqa: BLE001  (recorded as this message's failure)
+        return message.id, message.attempts, error
+
+
+def _record(message_id: int, **values) -> None:
+    """Write one message's outcome and commit it at once: a sent message is never sent again."""
+    begin_write_transaction()
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+    db.session.commit()
+
+
+def _record_failure(message_id: int, attempts: int, error: Exception, max_attempts: int, counts: dict) -> None:
+    last_error = f"{type(error).__name__}: {error}"[:2000]
+    if attempts >= max_attempts:
+        _record(message_id, status=OutboxStatus.failed, last_error=last_error)
         counts["failed"] += 1
-        log.error("Giving up on message %s to %s: %s", message.id, message.to_addr, message.last_error)
+        log.error("Giving up on message %s: %s", message_id, last_error)
     else:
-        message.status = OutboxStatus.pending
-        message.next_attempt_at = utcnow() + _backoff(message.attempts)
+        _record(message_id, status=OutboxStatus.pending, last_error=last_error,
+                next_attempt_at=utcnow() + _backoff(attempts))
         counts["retry"] += 1
 
 
@@ -171,7 +196,12 @@ def deliver_all_due(limit: int = 100) -> dict:
 
 
 class BackgroundDelivery:
-    """One daemon thread per app that delivers the outbox when woken after a commit."""
+    """One daemon thread per app (per process) that delivers the outbox when woken after a commit.
+
+    Once woken it waits MAIL_AFTER_COMMIT_DELAY seconds (default 0.5) before claiming, so that a rush of
+    registrations is delivered in a few batches rather than one claim transaction per commit: the claims
+    would otherwise compete with the registrations for the database (SQLite's write lock) and the CPU.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
@@ -188,7 +218,8 @@ class BackgroundDelivery:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(timeout=60)
+            if self._wake.wait(timeout=60):
+                time.sleep(self.app.config.get("MAIL_AFTER_COMMIT_DELAY", 0.5))
             self._wake.clear()
             try:
                 with self.app.app_context():
