@@ -128,7 +128,7 @@ def bars_svg(rows: list[tuple[str, int, str]], *, label: str, width: int = 640) 
     for i, (text, n, colour) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = (width - label_w - 50) * n / top
-        short = text if len(text) <= 40 else text[:39] + "…"
+        short = text if len(text) <= 36 else text[:35] + "…"  # fits label_w at 12px
         colour = colour if colour.startswith("#") and len(colour) == 7 else "#555555"
         body.append(f'<text x="{label_w - 8}" y="{y + 13}" text-anchor="end" font-size="12">{escape(short)}</text>'
                     f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{escape(colour)}">'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from seminar.admin import statistics
@@ -85,7 +86,7 @@ def event_delete(slug: str):
 @bp.get("/events/<slug>/")
 def dashboard(slug: str):
     event = event_or_404(slug)
-    stats = statistics.event_statistics(event)
+    stats = statistics.event_statistics(event, locale=str(get_locale()))
     return render_template(
         "admin/dashboard.html", event=event, stats=stats, occupancy=event_occupancy(event),
         timeline_svg=statistics.timeline_svg(stats.per_day, label=_("Registrations per day")),
