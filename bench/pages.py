@@ -57,13 +57,13 @@ def _prepare_database(directory: Path) -> str:
 
 
 class Server:
-    def __init__(self, directory: Path, uri: str):
+    def __init__(self, directory: Path, uri: str, env: dict[str, str] | None = None):
         self.port = _free_port()
         self.log = directory / "gunicorn.log"
         env = {**os.environ, "SEMINAR_SECRET_KEY": "bench", "SEMINAR_SQLALCHEMY_DATABASE_URI": uri,
                "SEMINAR_INSTANCE_PATH": str(directory), "SEMINAR_RATELIMIT_ENABLED": "false",
                "SEMINAR_MAIL_DELIVER_AFTER_COMMIT": "false", "SEMINAR_BIND": f"127.0.0.1:{self.port}",
-               "SEMINAR_ACCESS_LOG": "", "SEMINAR_LOG_LEVEL": "warning"}
+               "SEMINAR_ACCESS_LOG": "", "SEMINAR_LOG_LEVEL": "warning", **(env or {})}
         if os.environ.get("BENCH_WORKERS"):
             env["SEMINAR_WORKERS"] = os.environ["BENCH_WORKERS"]
         with self.log.open("wb") as log:
@@ -88,6 +88,9 @@ class Server:
 
     def workers(self) -> int:
         return int(os.environ.get("BENCH_WORKERS") or min(2 * len(os.sched_getaffinity(0)) + 1, 12))
+
+    def threads(self) -> int:
+        return int(os.environ.get("SEMINAR_THREADS") or 2)
 
     def stop(self) -> None:
         self.process.terminate()
