@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -27,8 +28,19 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        immediate = connection.get_execution_options().get("sqlite_immediate")
+        immediate = connection.get_execution_options().get("sqlite_immediate") or _in_unsafe_request()
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _in_unsafe_request() -> bool:
+    """A POST (or other unsafe) request may read, then write. In WAL mode a transaction whose read
+    snapshot another connection has since committed past cannot become a writer: SQLite answers
+    "database is locked" at once, without waiting. So on SQLite such requests take the write lock
+    when their transactions begin; safe requests only read and stay concurrent."""
+    return has_request_context() and request.method not in SAFE_METHODS
 
 
 def begin_write_transaction() -> None:

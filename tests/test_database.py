@@ -1,0 +1,68 @@
+"""SQLite: a POST request that reads, then writes while another connection holds the write lock,
+must wait for its turn instead of failing at once with "database is locked"."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select, text
+
+from seminar.events.models import Event
+from seminar.extensions import db
+
+
+@pytest.fixture
+def sqlite_only(backend):
+    if backend != "sqlite":
+        pytest.skip("upgrading a read transaction to a write one fails this way on SQLite only")
+
+
+def test_post_request_reading_then_writing_waits_for_a_concurrent_writer(app, seeded, sqlite_only):
+    read_done, other_writing = threading.Event(), threading.Event()
+
+    @app.post("/test-read-then-write")
+    def read_then_write():
+        event = db.session.scalar(select(Event))  # the transaction begins with this read
+        read_done.set()
+        # With the request holding the write lock, the other writer cannot start: this wait times out.
+        other_writing.wait(timeout=2)
+        event.subtitle = "written while another connection wanted to write"
+        db.session.commit()
+        return "ok"
+
+    def other_writer():
+        read_done.wait(timeout=5)
+        with app.app_context():
+            db.session.execute(text("UPDATE event SET organiser = organiser || ''"))
+            other_writing.set()
+            time.sleep(0.3)
+            db.session.commit()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    response = app.test_client().post("/test-read-then-write")
+    thread.join(timeout=10)
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Event.subtitle)) == "written while another connection wanted to write"
+
+
+def test_get_requests_do_not_take_the_write_lock(app, seeded, sqlite_only):
+    seen = {}
+
+    @app.get("/test-read-only")
+    def read_only():
+        db.session.scalar(select(Event.id))
+        seen["in_transaction"] = db.session.connection().connection.driver_connection.in_transaction
+        # Another connection can still take the write lock while this read is open.
+        other = db.engine.raw_connection()
+        try:
+            cursor = other.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("ROLLBACK")
+        finally:
+            other.close()
+        return "ok"
+
+    assert app.test_client().get("/test-read-only").status_code == 200
+    assert seen["in_transaction"] is True
