@@ -116,16 +116,16 @@ def _register_blueprints(app: Flask) -> None:
     from seminar.checkin.views import bp as checkin_bp
     from seminar.checkin.views import exports_bp as checkin_exports_bp
     from seminar.events.views import bp as events_bp
-    from seminar.registration.views import bp as registration_bp
     from seminar.ical.views import bp as ical_bp
+    from seminar.registration.views import bp as registration_bp
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(ical_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp)
-    app.register_blueprint(registration_bp)
-    app.register_blueprint(ical_bp)
     app.register_blueprint(checkin_bp)
     app.register_blueprint(checkin_exports_bp)
     app.register_blueprint(badges_bp)
@@ -186,9 +186,9 @@ def _register_cli(app: Flask) -> None:
     from seminar.badges.cli import badges_command
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import export_event_command, import_event_command, seed_command
-    from seminar.mail.cli import outbox_group
     from seminar.ical.cli import ics_command
     from seminar.jobs.cli import worker_command
+    from seminar.mail.cli import outbox_group
 
     app.cli.add_command(seed_command)
     app.cli.add_command(export_event_command)
