@@ -1,9 +1,7 @@
 """Registrants table: search, filters, sorting, pagination with a bounded query count; detail and actions."""
 
 import secrets
-from contextlib import contextmanager
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 
 from seminar.audit.models import AuditEntry
@@ -11,20 +9,7 @@ from seminar.events.models import Category
 from seminar.extensions import db, utcnow
 from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 from tests.admin.conftest import SLUG, register, round_tables
-
-
-@contextmanager
-def count_queries():
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", before)
+from tests.queries import count_queries
 
 
 def _bulk(app, event_id, n, session_id):

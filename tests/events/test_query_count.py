@@ -1,27 +1,11 @@
 """The programme and speaker pages run a bounded number of queries whatever the programme's size."""
 
-from contextlib import contextmanager
 from datetime import timedelta
-
-from sqlalchemy import event as sa_event
 
 from seminar.events.models import Session, SessionKind, SessionSpeaker, Speaker, SpeakerRole
 from seminar.events.seed import SLUG
 from seminar.extensions import db
-
-
-@contextmanager
-def count_queries():
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", before)
+from tests.queries import count_queries
 
 
 def _grow_programme(sessions: int):
