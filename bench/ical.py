@@ -3,7 +3,9 @@
     python -m bench.ical
 
 Timed in-process on an in-memory SQLite database, median of repeats; the baseline is `json.dumps`
-of the same data in the same run, so the figure can be read on any machine.
+of the same data in the same run, so the figure can be read on any machine. Two rows: "cold" empties
+the per-process cache of serialised VEVENTs before each generation (the first request after a start or
+after every session changed), "warm" reuses it (nothing changed since the previous request).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def run() -> list[dict]:
 
     from seminar import create_app
     from seminar.extensions import db
-    from seminar.ical.calendar import Site, programme_calendar
+    from seminar.ical.calendar import Site, forget_serialised_vevents, programme_calendar
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                       "BASE_URL": "https://seminar.example.org"})
@@ -83,21 +85,25 @@ def run() -> list[dict]:
         event = _event_with_sessions(SESSIONS)
         site = Site.from_config(app.config)
         assert len(event.sessions) == SESSIONS
-        feed_ms = _median_ms(lambda: programme_calendar(event, site))
         json_ms = _median_ms(lambda: _as_json(event))
+        cold_ms = _median_ms(lambda: (forget_serialised_vevents(), programme_calendar(event, site)))
+        warm_ms = _median_ms(lambda: programme_calendar(event, site))
         size = len(programme_calendar(event, site))
-    verdict = "met" if feed_ms < TARGET_MS else "MISSED"
-    return [{
-        "benchmark": f"ical: programme feed, {SESSIONS} sessions", "metric": "median ms",
-        "value": round(feed_ms, 2), "baseline": round(json_ms, 2), "ratio": round(feed_ms / json_ms, 1),
-        "note": f"target < {TARGET_MS:g} ms {verdict}; baseline json.dumps of the same data; {size} bytes",
-    }]
+    rows = []
+    for label, ms in (("cold", cold_ms), ("warm", warm_ms)):
+        verdict = "met" if ms < TARGET_MS else "MISSED"
+        rows.append({
+            "benchmark": f"ical: programme feed, {SESSIONS} sessions, {label}", "metric": "median ms",
+            "value": round(ms, 2), "baseline": round(json_ms, 2), "ratio": round(ms / json_ms, 1),
+            "note": f"target < {TARGET_MS:g} ms {verdict}; baseline json.dumps of the same data; {size} bytes",
+        })
+    return rows
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'benchmark':<38} {'metric':<10} {'value':>8} {'baseline':>9} {'ratio':>6}  note")
+    print(f"{'benchmark':<44} {'metric':<10} {'value':>8} {'baseline':>9} {'ratio':>6}  note")
     for row in rows:
-        print(f"{row['benchmark']:<38} {row['metric']:<10} {row['value']:>8.2f} {row['baseline']:>9.2f} "
+        print(f"{row['benchmark']:<44} {row['metric']:<10} {row['value']:>8.2f} {row['baseline']:>9.2f} "
               f"{row['ratio']:>6}  {row['note']}")
 
 

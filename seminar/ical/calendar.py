@@ -1,9 +1,11 @@
 """iCalendar output (RFC 5545) and iTIP invites (RFC 5546): model objects in, bytes out.
 
 Pure: nothing here writes to the database. Text goes through the icalendar package, which escapes
-and folds it; `_text` and `_line` first turn every line break a parser might honour into a plain
-newline (escaped as `\\n`) or a space, and drop other control characters, so nothing anybody types
-can start a property or a component.
+it (`seminar.ical.folding` folds the lines as the package does, byte for byte, only faster); `_text`
+and `_line` first turn every line break a parser might honour into a plain newline (escaped as `\\n`)
+or a space, and drop other control characters, so nothing anybody types can start a property or a
+component. Feeds reuse each session's serialised VEVENT within a process, keyed by everything it
+shows (`_feed_vevent_ical`); the VTIMEZONE is serialised once per process.
 
 UIDs are derived from ids and the host of BASE_URL, never from titles or times, so they stay the
 same across requests, restarts and edits:
@@ -29,13 +31,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import quote, urlsplit
 
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from icalendar import Calendar, vCalAddress, vDatetime, vInt, vText, vUri
 from icalendar import Event as VEvent
 
 from seminar.events.models import Event, Session, SpeakerRole
-from seminar.ical.timezones import vtimezone
+from seminar.ical.folding import to_ical
+from seminar.ical.timezones import vtimezone, vtimezone_ical
 from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 
 PRODID = "-//Seminar//Seminar calendar 1.0//EN"
@@ -88,6 +91,7 @@ def _line(value: str | None) -> str:
 # -- calendars -------------------------------------------------------------------------------------
 
 def _calendar(event: Event, name: str, method: str | None = None) -> Calendar:
+    """The VCALENDAR's own properties; `_assemble` adds the VTIMEZONE and the VEVENTs as bytes."""
     cal = Calendar()
     cal.add("version", "2.0")
     cal.add("prodid", PRODID)
@@ -99,11 +103,19 @@ def _calendar(event: Event, name: str, method: str | None = None) -> Calendar:
         cal.add("x-wr-calname", _line(name))
         cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", "PT1H")
-    timezone = vtimezone(event.timezone)
-    if timezone is not None:
+    if vtimezone(event.timezone) is not None:
         cal.add("x-wr-timezone", event.timezone)
-        cal.add_component(timezone)
     return cal
+
+
+def _assemble(event: Event, cal: Calendar, vevents: Iterable[bytes]) -> bytes:
+    """`cal` with the event's VTIMEZONE (serialised once per process) and the serialised VEVENTs: the bytes
+    `cal.to_ical(sorted=False)` writes with them added as subcomponents."""
+    head = to_ical(cal)
+    return b"".join([head[: -len(_END_VCALENDAR)], vtimezone_ical(event.timezone), *vevents, _END_VCALENDAR])
+
+
+_END_VCALENDAR = b"END:VCALENDAR\r\n"
 
 
 def _time(event: Event, moment: datetime) -> vDatetime:
@@ -211,12 +223,35 @@ def session_calendar(event: Event, session: Session, site: Site) -> bytes:
 
 def _feed(event: Event, sessions: Iterable[Session], site: Site, name: str) -> bytes:
     cal = _calendar(event, name)
-    for session in sessions:
-        cal.add_component(_session_vevent(
-            event, session, site, uid=site.uid(event, session), sequence=session.sequence,
-            dtstamp=last_modified(event, [session]),
-        ))
-    return cal.to_ical(sorted=False)  # properties in the order written
+    shared = (site, str(get_locale()), event.id, event.slug, event.timezone, event.times_confirmed,
+              event.updated_at, event.venue.one_line if event.venue is not None else None)
+    return _assemble(event, cal, [_feed_vevent_ical(event, session, site, shared) for session in sessions])
+
+
+# Serialised feed VEVENTs, per process, keyed by everything a VEVENT shows (so an entry can never be
+# stale: any change makes another key). Bounded: emptied when full.
+_FEED_VEVENTS: dict[tuple, bytes] = {}
+FEED_VEVENTS_MAX = 5000
+
+
+def _feed_vevent_ical(event: Event, session: Session, site: Site, shared: tuple) -> bytes:
+    key = (shared, session.id, session.sequence, session.updated_at, session.title, session.description,
+           session.starts_at, session.ends_at, session.room.name if session.room is not None else None,
+           tuple((link.role, link.speaker.title, link.speaker.name, link.speaker.affiliation)
+                 for link in session.speaker_links))
+    serialised = _FEED_VEVENTS.get(key)
+    if serialised is None:
+        serialised = to_ical(_session_vevent(event, session, site, uid=site.uid(event, session),
+                                             sequence=session.sequence, dtstamp=last_modified(event, [session])))
+        if len(_FEED_VEVENTS) >= FEED_VEVENTS_MAX:
+            _FEED_VEVENTS.clear()
+        _FEED_VEVENTS[key] = serialised
+    return serialised
+
+
+def forget_serialised_vevents() -> None:
+    """Empty the per-process cache of feed VEVENTs (the benchmark's cold figure; tests)."""
+    _FEED_VEVENTS.clear()
 
 
 def agenda_calendar(registration: Registration, site: Site) -> bytes:
@@ -226,18 +261,16 @@ def agenda_calendar(registration: Registration, site: Site) -> bytes:
     as CANCELLED so that subscribed clients strike it out.
     """
     event = registration.event
-    cal = _calendar(event, _line(event.title))
     seats = confirmed_seats(registration) if registration.status is RegistrationStatus.confirmed else []
-    cal.add_component(_event_vevent(
+    vevents = [to_ical(_event_vevent(
         event, site, uid=site.uid(event, registration=registration), sequence=registration.ical_sequence,
         dtstamp=max(last_modified(event), registration.updated_at), status=_registration_status(registration),
-    ))
-    for seat in seats:
-        cal.add_component(_session_vevent(
-            event, seat.session, site, uid=site.uid(event, seat.session, registration),
-            sequence=seat_sequence(seat), dtstamp=max(last_modified(event, [seat.session]), seat.updated_at),
-        ))
-    return cal.to_ical(sorted=False)  # properties in the order written
+    ))]
+    vevents.extend(to_ical(_session_vevent(
+        event, seat.session, site, uid=site.uid(event, seat.session, registration),
+        sequence=seat_sequence(seat), dtstamp=max(last_modified(event, [seat.session]), seat.updated_at),
+    )) for seat in seats)
+    return _assemble(event, _calendar(event, _line(event.title)), vevents)
 
 
 def _registration_status(registration: Registration) -> str | None:
@@ -290,9 +323,7 @@ def _invite(event: Event, registration: Registration, vevent: VEvent, method: st
     attendee.params.update({"CN": _line(registration.full_name) or _address(registration.email),
                             "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE"})
     vevent.add("attendee", attendee)
-    cal = _calendar(event, _line(event.title), method=method)
-    cal.add_component(vevent)
-    return cal.to_ical(sorted=False)  # properties in the order written
+    return _assemble(event, _calendar(event, _line(event.title), method=method), [to_ical(vevent)])
 
 
 def _address(value: str) -> str:

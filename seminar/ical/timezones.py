@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import YEARLY, rrule, weekday
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
+from seminar.ical.folding import to_ical
+
 CHECKED_YEARS = 5  # the rule must hold this many years either side of the current one
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -48,6 +50,13 @@ def vtimezone(tzid: str) -> Timezone | None:
         recur = {"FREQ": "YEARLY", "BYMONTH": local.month, "BYDAY": f"{byday.n}{_DAYS[byday.weekday]}"}
         component.add_component(_observance(kind, rule[0], before, after, moment.astimezone(tz).tzname(), recur))
     return component
+
+
+@cache
+def vtimezone_ical(tzid: str) -> bytes:
+    """The serialised VTIMEZONE for `tzid` (empty when times are written in UTC), built once per process."""
+    component = vtimezone(tzid)
+    return b"" if component is None else to_ical(component)
 
 
 def _observance(kind, start: datetime, before: timedelta, after: timedelta, name: str | None, recur):
