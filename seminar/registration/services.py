@@ -39,7 +39,8 @@ CANCELLED = RegistrationStatus.cancelled
 __all__ = [
     "InvalidDetails", "RegistrationClosed", "RegistrationDetails", "RegistrationError", "RegistrationNotFound",
     "RegistrationOutcome", "cancel", "capacity_changed", "change_sessions", "erase", "export_data", "find_by_token",
-    "leave_waitlist", "promote_from_waitlist", "register", "reissue_token", "restore", "send_link", "update_details",
+    "leave_waitlist", "promote_from_waitlist", "promote_registration", "register", "reissue_token", "restore",
+    "send_link", "update_details",
 ]
 
 
@@ -312,6 +313,30 @@ def promote_from_waitlist(event_id: int, session_id: int | None = None) -> list[
         return _promote(event, [sessions[session_id]], event_level=False)
 
 
+def promote_registration(registration_id: int, *, session_id: int | None = None) -> None:
+    """An organiser moves ONE chosen waitlisted registration (or, with `session_id`, its seat in that round
+    table) to confirmed, whoever is ahead of it and even beyond capacity; going beyond is recorded in
+    `Registration.overbooked`. The registrant gets the promotion e-mail, as with automatic promotion.
+    Raises RegistrationError when the registration (or seat) is not on the waiting list."""
+    with _write_transaction():
+        registration, event, sessions = _lock_registration(registration_id)
+        if session_id is None:
+            if registration.status is not WAITLISTED:
+                raise RegistrationError(_l("This registration is not on the waiting list."))
+            beyond = event.capacity is not None and _confirmed_in_event(event.id) >= event.capacity
+            seat = None
+        else:
+            seat = next((s for s in registration.seats if s.session_id == session_id), None)
+            if seat is None or seat.status is not WAITLISTED or registration.status is CANCELLED:
+                raise RegistrationError(_l("This registration is not on this round table's waiting list."))
+            session = sessions[session_id]
+            beyond = session.capacity is not None and _confirmed_in_session(session.id) >= session.capacity
+        registration.overbooked = registration.overbooked or beyond
+        promoted: dict[int, tuple[Registration, list[Session]]] = {}
+        _mark_promoted(promoted, registration, seat, utcnow())
+        _notify_promoted(promoted)
+
+
 def capacity_changed(event_id: int, session_id: int | None = None) -> list[int]:
     """Call after an organiser has committed a new (higher) capacity for the event or a session: the
     waiting list moves up into the new seats. Lowering a capacity never removes anyone."""
@@ -496,8 +521,7 @@ def _promote(event: Event, sessions: Iterable[Session], *, event_level: bool) ->
                 .limit(free)
             )
             for registration in db.session.scalars(waiting):
-                registration.status, registration.promoted_at = CONFIRMED, now
-                promoted.setdefault(registration.id, (registration, []))
+                _mark_promoted(promoted, registration, None, now)
     for session in sessions:
         free = None if session.capacity is None else session.capacity - _confirmed_in_session(session.id)
         if free is not None and free <= 0:
@@ -511,9 +535,25 @@ def _promote(event: Event, sessions: Iterable[Session], *, event_level: bool) ->
             .limit(free)
         )
         for seat in db.session.scalars(waiting):
-            seat.status = CONFIRMED
-            seat.registration.promoted_at = now
-            promoted.setdefault(seat.registration_id, (seat.registration, []))[1].append(session)
+            _mark_promoted(promoted, seat.registration, seat, now)
+    _notify_promoted(promoted)
+    return sorted(promoted)
+
+
+def _mark_promoted(promoted: dict[int, tuple[Registration, list[Session]]], registration: Registration,
+                   seat: SessionSeat | None, now) -> None:
+    """Confirm the registration (seat None) or its seat, and note it in `promoted` for the e-mail."""
+    if seat is None:
+        registration.status = CONFIRMED
+    else:
+        seat.status = CONFIRMED
+    registration.promoted_at = now
+    sessions_confirmed = promoted.setdefault(registration.id, (registration, []))[1]
+    if seat is not None:
+        sessions_confirmed.append(seat.session)
+
+
+def _notify_promoted(promoted: dict[int, tuple[Registration, list[Session]]]) -> None:
+    """One promotion e-mail per person (with the calendar invites of what was confirmed)."""
     for registration, sessions_confirmed in promoted.values():
         notifications.notify(MailKind.promoted, registration, sessions_confirmed=sessions_confirmed)
-    return sorted(promoted)
