@@ -122,6 +122,31 @@ def registration_action(slug: str, registration_id: int, action: str):
     return redirect(url_for("admin.registration_detail", slug=slug, registration_id=registration_id))
 
 
+@bp.route("/events/<slug>/registrations/<int:registration_id>/promote", methods=["GET", "POST"])
+def registration_promote(slug: str, registration_id: int):
+    """Promote this registrant (or their seat in `session`) beyond capacity: a page stating what will be
+    exceeded, then the confirming POST."""
+    event = event_or_404(slug)
+    person = registrants.get_registrant(event.id, registration_id) or abort(404)
+    session_id = request.values.get("session", type=int)
+    session = next((s for s in event.sessions if s.id == session_id), None)
+    if session_id is not None and session is None:
+        abort(404)
+    back = url_for("admin.registration_detail", slug=slug, registration_id=registration_id)
+    if request.method == "POST":
+        try:
+            overbooked = registrants.promote_one(event.id, registration_id, session_id, user=_user())
+        except registration.RegistrationError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("%(name)s is confirmed beyond capacity.", name=person.full_name) if overbooked
+                  else _("%(name)s is confirmed.", name=person.full_name), "success")
+        return redirect(back)
+    occupancy = event_occupancy(event)
+    return render_template("admin/registration_promote.html", event=event, person=person, session=session,
+                           occupancy=occupancy.session(session) if session else occupancy.event, back=back)
+
+
 @bp.post("/events/<slug>/registrations/promote")
 def registrations_promote(slug: str):
     event = event_or_404(slug)

@@ -193,6 +193,16 @@ def promote(event_id: int, session_id: int | None = None, user=None) -> list[int
     return promoted
 
 
+def promote_one(event_id: int, registration_id: int, session_id: int | None = None, user=None) -> bool:
+    """Confirm this waitlisted registration (or its seat in `session_id`) even beyond capacity: an organiser's
+    decision, audited. Returns whether the registration is now recorded as overbooked."""
+    registration.promote_registration(registration_id, session_id=session_id)
+    overbooked = db.session.scalar(select(Registration.overbooked).where(Registration.id == registration_id))
+    _audit("registration.promote_one", event_id, registration_id, {"session": session_id, "overbooked": overbooked},
+           user)
+    return overbooked
+
+
 def resend_link(event_id: int, registration_id: int, user=None) -> None:
     registration.send_link(registration_id)
     _audit("registration.send_link", event_id, registration_id, None, user)
