@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
 from seminar.admin.blueprint import bp, event_or_404, show_problems
 from seminar.admin.forms import RoomForm, SessionForm, SpeakerForm, SpeakerRoleForm, VenueForm
 from seminar.events import programme
-from seminar.events.models import Session, SessionKind, Speaker, SpeakerRole
-from seminar.extensions import db
+from seminar.events.models import Session, SessionKind, SpeakerRole
+from seminar.events.services import speaker_photo as speaker_photo_of
 from seminar.registration.occupancy import event_occupancy
 
 
@@ -231,12 +229,11 @@ def speaker_delete(slug: str, speaker_id: int):
 
 @bp.get("/events/<slug>/speakers/<int:speaker_id>/photo")
 def speaker_photo(slug: str, speaker_id: int):
-    event = event_or_404(slug)
-    speaker = db.session.scalar(select(Speaker).where(Speaker.id == speaker_id, Speaker.event_id == event.id)
-                                .options(undefer(Speaker.photo)))
-    if speaker is None or not speaker.photo:
+    photo = speaker_photo_of(slug, speaker_id)
+    if photo is None:
         abort(404)
-    response = Response(speaker.photo, mimetype=speaker.photo_mimetype or "application/octet-stream")
+    image, mimetype = photo
+    response = Response(image, mimetype=mimetype)
     response.headers["Content-Disposition"] = "inline"
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from seminar.events.models import Event, Session, SessionSpeaker, Speaker, Venue
+from seminar.events.programme import PHOTO_FORMATS
 from seminar.extensions import db, utcnow
 
 # What a page can ask `get_event` to preload, each in one query per relationship whatever the programme's size.
@@ -45,3 +46,15 @@ def featured_event() -> Event | None:
     now = utcnow()
     upcoming = select(Event).where(Event.ends_at >= now).order_by(Event.featured.desc(), Event.starts_at)
     return db.session.scalars(upcoming).first()
+
+
+def speaker_photo(slug: str, speaker_id: int) -> tuple[bytes, str] | None:
+    """(image, MIME type) of a speaker of the event `slug`, or None: no such speaker there, no photo, or a
+    stored type the upload would not accept (never served as anything but an image)."""
+    row = db.session.execute(
+        select(Speaker.photo, Speaker.photo_mimetype).join(Event, Event.id == Speaker.event_id)
+        .where(Event.slug == slug, Speaker.id == speaker_id)
+    ).one_or_none()
+    if row is None or not row.photo or row.photo_mimetype not in PHOTO_FORMATS.values():
+        return None
+    return row.photo, row.photo_mimetype

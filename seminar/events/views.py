@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,6 +56,19 @@ def speakers(slug: str):
     people = [s for s in event.speakers if not s.is_organisation]
     organisations = [s for s in event.speakers if s.is_organisation]
     return render_template("events/speakers.html", event=event, people=people, organisations=organisations)
+
+
+@bp.get("/events/<slug>/speakers/<int:speaker_id>/photo")
+def speaker_photo(slug: str, speaker_id: int):
+    photo = services.speaker_photo(slug, speaker_id)
+    if photo is None:
+        abort(404)
+    image, mimetype = photo
+    response = Response(image, mimetype=mimetype)
+    # A replaced photo keeps its URL: cached briefly, then revalidated with the ETag (304 when unchanged).
+    response.headers["Cache-Control"] = "public, max-age=600"
+    response.set_etag(hashlib.sha256(image).hexdigest())
+    return response.make_conditional(request)
 
 
 @bp.get("/events/<slug>/venue")
