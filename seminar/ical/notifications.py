@@ -105,8 +105,11 @@ def _event_ics(registration: Registration, method: str) -> str:
 def _send_seat_invite(seat: SessionSeat, method: str, *, bump: bool, delay: bool = False) -> None:
     registration, session = seat.registration, seat.session
     event = registration.event
+    # A seat taken in this transaction and not yet written has no ical_sequence (the column default comes
+    # with the INSERT): no invite was ever queued for it, since seats are never deleted, only cancelled.
+    first_invite = seat.ical_sequence is None
     if bump:
-        seat.ical_sequence += 1
+        seat.ical_sequence = (seat.ical_sequence or 0) + 1
     site = _site()
     with force_locale(_locale(registration)):
         ics = session_invite(seat, method, site, utcnow()).decode("utf-8")
@@ -126,7 +129,7 @@ def _send_seat_invite(seat: SessionSeat, method: str, *, bump: bool, delay: bool
                  _("Manage your registration: %(url)s", url=manage_url(registration))]
     message = enqueue(
         registration.email, subject, "\n".join(lines), ics=ics, ics_method=method,
-        coalesce_key=f"ical:{site.uid(event, session, registration)}",
+        coalesce_key=f"ical:{site.uid(event, session, registration)}", first_for_key=first_invite,
         event_id=event.id, registration_id=registration.id,
     )
     if delay:  # held back so that the next quick edit replaces it instead of sending a second update

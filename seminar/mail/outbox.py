@@ -49,13 +49,16 @@ def enqueue(
     ics: str | None = None,
     ics_method: str | None = None,
     coalesce_key: str | None = None,
+    first_for_key: bool = False,
     event_id: int | None = None,
     registration_id: int | None = None,
 ) -> OutboxMessage:
     """Add a message to the current session (no commit). A pending message with the same
-    `coalesce_key` is replaced rather than joined by a second one (e.g. quick successive calendar updates)."""
+    `coalesce_key` is replaced rather than joined by a second one (e.g. quick successive calendar updates).
+    `first_for_key`: the caller knows no message was ever queued with this key (e.g. the round-table seat it
+    is about was created in this transaction), which spares the lookup."""
     message = None
-    if coalesce_key:
+    if coalesce_key and not first_for_key:
         message = db.session.scalar(
             select(OutboxMessage)
             .where(OutboxMessage.coalesce_key == coalesce_key, OutboxMessage.status == OutboxStatus.pending)
