@@ -79,7 +79,7 @@ def update() -> None:
             catalogue.obsolete.clear()
             catalogue.creation_date = created  # keep files unchanged when no message changed
             buffer = BytesIO()
-            write_po(buffer, catalogue, width=100, omit_header=False, sort_output=True)
+            write_po(buffer, catalogue, width=100, omit_header=False, sort_output=True, include_lineno=False)
             if not po_path.exists() or po_path.read_bytes() != buffer.getvalue():
                 po_path.write_bytes(buffer.getvalue())
 
@@ -134,7 +134,7 @@ def fill(area: str, translations: dict, locale: str = "fr") -> int:
             message.flags.discard("fuzzy")
             changed += 1
     buffer = BytesIO()
-    write_po(buffer, catalogue, width=100, sort_output=True)
+    write_po(buffer, catalogue, width=100, sort_output=True, include_lineno=False)
     po_path.write_bytes(buffer.getvalue())
     return changed
 
