@@ -48,6 +48,9 @@ from seminar.badges.layouts import MM_TO_PT, BadgeFormat, Layout, Slot, get_layo
 from seminar.badges.pdf import MAGIC, Fragment, impose, page_fragments
 
 log = logging.getLogger(__name__)
+# Without HarfBuzz-Subset, WeasyPrint subsets fonts with fontTools, which logs a dozen INFO lines per badge:
+# in a worker logging at INFO that drowned everything else (and filled a test's unread pipe until it hung).
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 # Raise to invalidate every cached badge when the rendering changes in a way the hashed files do not show.
 RENDER_VERSION = 1
