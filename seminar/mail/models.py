@@ -43,3 +43,9 @@ class OutboxMessage(db.Model):
     message_id: Mapped[str] = mapped_column(String(200), default="")
     event_id: Mapped[int | None] = mapped_column(index=True)
     registration_id: Mapped[int | None] = mapped_column(index=True)
+    # A message still to be written: what to compose (a registrant e-mail kind) and what about (JSON). The
+    # change that causes it only records this, so that its transaction stays short; the outbox worker
+    # composes the bodies and calendar parts before sending (see `seminar.mail.outbox.compose_pending`).
+    # NULL once written.
+    compose_kind: Mapped[str | None] = mapped_column(String(32), index=True)
+    compose_args: Mapped[str | None] = mapped_column(Text)

@@ -1,8 +1,13 @@
 """The outbox: messages are rows written in the transaction of the change that causes them, then delivered.
 
 `enqueue` adds a message to the current database session (the caller commits it with its change).
-After a commit that enqueued mail, the web process wakes a background thread that delivers it
-(MAIL_DELIVER_AFTER_COMMIT), so that no request waits on SMTP. `deliver_pending` (also run by
+`enqueue_to_compose` adds one whose bodies are not written yet, only what to write (a registrant e-mail):
+the change that causes it stays a short transaction, and `compose_pending` writes it before delivery, with
+the composers that areas register (`add_composer`).
+
+After a commit that enqueued mail, the web process wakes a background thread that composes and delivers it
+(MAIL_DELIVER_AFTER_COMMIT), so that no request waits on SMTP; in production a separate `flask outbox
+deliver --watch` process does it instead. `deliver_pending` (also run by
 `flask outbox deliver [--watch]`) claims due messages, sends them and records the outcome:
 
 - claiming marks rows `sending` in their own committed transaction (PostgreSQL: FOR UPDATE SKIP LOCKED,
@@ -17,9 +22,11 @@ After a commit that enqueued mail, the web process wakes a background thread tha
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -36,6 +43,7 @@ from seminar.mail.transport import build_message, transport_for
 log = logging.getLogger(__name__)
 
 _SESSION_FLAG = "seminar.outbox.enqueued"
+_COMPOSERS_KEY = "seminar.outbox.composers"
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 
@@ -66,19 +74,87 @@ def enqueue(
             .limit(1)
         )
     if message is None:
-        message = OutboxMessage(message_id=make_msgid(domain=_mail_domain()), coalesce_key=coalesce_key)
-        db.session.add(message)
+        message = _new_message()
+    write(message, to_addr, subject, text_body, html_body, ics=ics, ics_method=ics_method, coalesce_key=coalesce_key)
+    message.event_id, message.registration_id = event_id, registration_id
+    return message
+
+
+def enqueue_to_compose(kind: str, about: dict, *, to_addr: str, event_id: int | None = None,
+                       registration_id: int | None = None) -> OutboxMessage:
+    """Add a message that a composer registered for `kind` will write later (`about`: JSON-ready values it
+    needs); it is not delivered before. Costs one INSERT in the caller's transaction (no commit)."""
+    message = _new_message(event_id=event_id, registration_id=registration_id)
+    message.to_addr, message.subject, message.text_body, message.html_body = to_addr, "", "", ""
+    message.compose_kind, message.compose_args = kind, json.dumps(about)
+    return message
+
+
+def write(message: OutboxMessage, to_addr: str, subject: str, text_body: str, html_body: str = "", *,
+          ics: str | None = None, ics_method: str | None = None, coalesce_key: str | None = None) -> None:
+    """Fill in `message` (new, or one recorded with `enqueue_to_compose`): it is then due at once."""
     message.to_addr = to_addr
     message.subject = subject[:300]
     message.text_body = text_body
     message.html_body = html_body
     message.ics = ics
     message.ics_method = ics_method
-    message.event_id = event_id
-    message.registration_id = registration_id
+    message.coalesce_key = coalesce_key
+    message.compose_kind = message.compose_args = None
     message.next_attempt_at = utcnow()
     db.session.info[_SESSION_FLAG] = True
+
+
+def _new_message(**values) -> OutboxMessage:
+    message = OutboxMessage(message_id=make_msgid(domain=_mail_domain()), **values)
+    db.session.add(message)
+    db.session.info[_SESSION_FLAG] = True
     return message
+
+
+# A composer writes the recorded messages of its kinds: `composer(message, about)` calls `write(message, …)`
+# or deletes the message when there is nothing to send any more. It runs in its own write transaction.
+Composer = Callable[[OutboxMessage, dict], None]
+
+
+def add_composer(app: Flask, kind: str, composer: Composer) -> None:
+    """Register the function that writes recorded messages of `kind` (once, when the app is configured)."""
+    app.extensions.setdefault(_COMPOSERS_KEY, {})[kind] = composer
+
+
+def compose_pending(limit: int = 100) -> int:
+    """Write up to `limit` recorded messages, oldest first, each in its own short write transaction (on SQLite
+    a long one would hold the database's write lock away from registrations). A message whose composition
+    fails is marked failed with the error; it is never sent half written. Returns how many were handled."""
+    composers = current_app.extensions.get(_COMPOSERS_KEY, {})
+    waiting = select(OutboxMessage.id).where(
+        OutboxMessage.compose_kind.is_not(None), OutboxMessage.status == OutboxStatus.pending
+    ).order_by(OutboxMessage.id).limit(limit)
+    ids = list(db.session.scalars(waiting))
+    db.session.rollback()
+    handled = 0
+    for message_id in ids:
+        begin_write_transaction()
+        message = db.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.compose_kind.is_not(None),
+                   OutboxMessage.status == OutboxStatus.pending)
+            .with_for_update(skip_locked=True)
+        )
+        if message is None:  # written by another worker meanwhile
+            db.session.rollback()
+            continue
+        kind, about = message.compose_kind, json.loads(message.compose_args or "{}")
+        try:
+            composer = composers[kind]
+            with db.session.begin_nested():
+                composer(message, about)
+        except Exception as error:  # noqa: BLE001  (recorded on the message; the others go on)
+            log.exception("Could not compose outbox message %s (%s)", message_id, kind)
+            message.status, message.last_error = OutboxStatus.failed, f"{type(error).__name__}: {error}"[:2000]
+        db.session.commit()
+        handled += 1
+    return handled
 
 
 def _mail_domain() -> str:
@@ -99,7 +175,8 @@ def _claim(limit: int, now: datetime) -> list[int]:
         select(OutboxMessage.id)
         .where(
             or_(
-                (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now)
+                & OutboxMessage.compose_kind.is_(None),
                 (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_at < stale),
             )
         )
@@ -119,7 +196,8 @@ def _claim(limit: int, now: datetime) -> list[int]:
 
 
 def deliver_pending(limit: int = 100, *, now: datetime | None = None) -> dict:
-    """Send the due messages; returns counts {"claimed", "sent", "retry", "failed"}.
+    """Write the recorded messages (`compose_pending`), then send the due ones; returns counts
+    {"composed", "claimed", "sent", "retry", "failed"}.
 
     `now` lets a caller (a test, a catch-up run) treat messages as due earlier than the back-off says.
     The claimed messages are read and built first; no transaction stays open while sending, and each
@@ -127,9 +205,10 @@ def deliver_pending(limit: int = 100, *, now: datetime | None = None) -> dict:
     take the write lock once another process has written: "database is locked", the message sent but
     left `sending`, hence sent again after MAIL_CLAIM_TIMEOUT).
     """
+    composed = compose_pending(limit)
     now = now or utcnow()
     ids = _claim(limit, now)
-    counts = {"claimed": len(ids), "sent": 0, "retry": 0, "failed": 0}
+    counts = {"composed": composed, "claimed": len(ids), "sent": 0, "retry": 0, "failed": 0}
     if not ids:
         return counts
     max_attempts = current_app.config.get("MAIL_MAX_ATTEMPTS", 10)
@@ -189,12 +268,12 @@ def _record_failure(message_id: int, attempts: int, error: Exception, max_attemp
 
 def deliver_all_due(limit: int = 100) -> dict:
     """Deliver batches until nothing is due; returns the summed counts."""
-    total = {"claimed": 0, "sent": 0, "retry": 0, "failed": 0}
+    total = {"composed": 0, "claimed": 0, "sent": 0, "retry": 0, "failed": 0}
     while True:
         counts = deliver_pending(limit)
         for key in total:
             total[key] += counts[key]
-        if counts["claimed"] < limit:
+        if counts["claimed"] < limit and counts["composed"] < limit:
             return total
 
 

@@ -2,9 +2,10 @@
 cancelled and link reminder. Each is multipart (plain text and HTML, from templates/mail/), written in
 the registrant's language, and carries the absolute self-service link (from BASE_URL).
 
-`notify(kind, registration, ...)` composes a `RegistrantMail`, lets the calendar parts registered for the
-app fill in its `ics`/`ics_method` (and `coalesce_key`), then enqueues it in the outbox within the caller's
-transaction (no commit here).
+`notify(kind, registration, ...)` records in the outbox, within the caller's transaction, which e-mail is
+due (no commit here). The outbox worker then calls `write_mail`, which composes a `RegistrantMail`, lets the
+calendar parts registered for the app fill in its `ics`/`ics_method` (and `coalesce_key`), and writes it
+into that outbox row.
 
 Adding a calendar part (for the calendar area)::
 
@@ -20,7 +21,7 @@ Adding a calendar part (for the calendar area)::
 
     add_calendar_part(app, invite)   # once, when the app is configured (e.g. from wiring)
 
-Providers run in registration order; each sees what the previous ones set. They run inside the service's
+Providers run in registration order; each sees what the previous ones set. They run inside the composing
 transaction, with the registration, its event, seats and sessions loaded: they must not commit. The outbox
 turns `ics` into a `text/calendar; method=<ics_method>; charset=UTF-8` alternative part.
 """
@@ -35,13 +36,13 @@ from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from seminar.events.models import Event, Session, SessionSpeaker
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
-from seminar.mail.outbox import enqueue
-from seminar.registration.models import Registration
+from seminar.mail.outbox import enqueue_to_compose, write
+from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 from seminar.registration.tokens import current_token
 
 _EXTENSION_KEY = "seminar.calendar_parts"
@@ -134,24 +135,7 @@ def compose(
                           confirmed, released)
 
 
-def _preload(registration: Registration, sessions: list[Session]) -> None:
-    """Load what the e-mail and its calendar parts read (the venue, the rooms and speakers of the sessions
-    concerned) in ONE statement, inside the service's locked transaction, where every millisecond is spent
-    holding the event's lock (it was four: the sessions again, their speaker links, the speakers, the venue).
-
-    Without autoflush: the seats just taken stay pending, so the calendar part's raise of their
-    `ical_sequence` goes into their INSERT instead of a second UPDATE.
-    """
-    event = registration.event
-    with db.session.no_autoflush:
-        if sessions:
-            db.session.scalars(
-                select(Session).where(Session.id.in_({s.id for s in sessions}))
-                .options(joinedload(Session.room),
-                         joinedload(Session.speaker_links).joinedload(SessionSpeaker.speaker),
-                         joinedload(Session.event).joinedload(Event.venue))
-            ).unique().all()
-        event.venue  # noqa: B018  (loaded above with the sessions, or now)
+COMPOSE_KIND = "registrant"
 
 
 def notify(
@@ -161,14 +145,47 @@ def notify(
     sessions_confirmed: Iterable[Session] = (),
     sessions_released: Iterable[Session] = (),
 ) -> OutboxMessage:
-    """Compose, add calendar parts, and enqueue in the current transaction (the caller commits)."""
-    sessions_confirmed, sessions_released = list(sessions_confirmed), list(sessions_released)
-    _preload(registration, [*sessions_confirmed, *sessions_released])
-    mail = compose(kind, registration, sessions_confirmed=sessions_confirmed, sessions_released=sessions_released)
+    """Record in the outbox, within the caller's transaction, that `registration` is to get the e-mail of
+    `kind` (one INSERT, no commit). The outbox worker writes it (`write_mail`) before sending: composing it
+    here would keep the event's lock while templates and invites are rendered."""
+    about = {"kind": kind.value, "confirmed": [s.id for s in sessions_confirmed],
+             "released": [s.id for s in sessions_released]}
+    return enqueue_to_compose(COMPOSE_KIND, about, to_addr=registration.email, event_id=registration.event_id,
+                              registration_id=registration.id)
+
+
+def write_mail(message: OutboxMessage, about: dict) -> None:
+    """Outbox composer for `notify`: render the e-mail with the registration as it is now (its current
+    address, link and seats), let the calendar parts add their invites, and fill in `message`. An erased
+    registration gets nothing: the message is deleted."""
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == message.registration_id)
+        .options(selectinload(Registration.seats).joinedload(SessionSeat.session), joinedload(Registration.event))
+    )
+    if registration is None or registration.anonymised_at is not None:
+        db.session.delete(message)
+        return
+    # Seats as they are now: one confirmed then given up before this is written gets no invite (nor, later,
+    # a cancellation of it); one released then taken again is not withdrawn.
+    held = {seat.session_id for seat in registration.seats if seat.status is RegistrationStatus.confirmed}
+    sessions = _sessions({*about.get("confirmed", ()), *about.get("released", ())})
+    confirmed = [sessions[i] for i in about.get("confirmed", ()) if i in sessions and i in held]
+    released = [sessions[i] for i in about.get("released", ()) if i in sessions and i not in held]
+    mail = compose(MailKind(about["kind"]), registration, sessions_confirmed=confirmed, sessions_released=released)
     for provider in current_app.extensions.get(_EXTENSION_KEY, []):
         provider(mail)
-    return enqueue(
-        mail.to_addr, mail.subject, mail.text_body, mail.html_body,
-        ics=mail.ics, ics_method=mail.ics_method, coalesce_key=mail.coalesce_key,
-        event_id=registration.event_id, registration_id=registration.id,
-    )
+    write(message, mail.to_addr, mail.subject, mail.text_body, mail.html_body,
+          ics=mail.ics, ics_method=mail.ics_method, coalesce_key=mail.coalesce_key)
+
+
+def _sessions(ids: set[int]) -> dict[int, Session]:
+    """The sessions an e-mail is about, with what the e-mail and its invites show (room, speakers, venue),
+    in one statement; a session deleted since is left out."""
+    if not ids:
+        return {}
+    return {s.id: s for s in db.session.scalars(
+        select(Session).where(Session.id.in_(ids))
+        .options(joinedload(Session.room),
+                 joinedload(Session.speaker_links).joinedload(SessionSpeaker.speaker),
+                 joinedload(Session.event).joinedload(Event.venue))
+    ).unique()}

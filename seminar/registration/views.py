@@ -11,13 +11,16 @@ from flask_babel import gettext as _
 from seminar.events.models import Event
 from seminar.events.services import get_event
 from seminar.extensions import limiter
-from seminar.registration import services
+from seminar.mail.outbox import add_composer
+from seminar.registration import notifications, services
 from seminar.registration.forms import DetailsForm, RegistrationForm, SessionsForm
 from seminar.registration.models import Registration, RegistrationStatus
 from seminar.registration.occupancy import event_occupancy
 from seminar.registration.services import InvalidDetails, RegistrationError
 
 bp = Blueprint("registration", __name__)
+# The outbox worker writes the registrant e-mails that the services record (`notifications.notify`).
+bp.record_once(lambda state: add_composer(state.app, notifications.COMPOSE_KIND, notifications.write_mail))
 # What the registration and self-service forms show: the categories and the round tables.
 FORM_PARTS = ("categories", "sessions")
 

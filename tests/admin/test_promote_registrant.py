@@ -13,6 +13,7 @@ from seminar.events.models import Event, Session
 from seminar.events.seed import seed_anniversary_seminar
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
+from seminar.mail.outbox import compose_pending
 from seminar.registration.models import Registration, RegistrationStatus
 from tests.accounts.factories import PASSWORD, make_user, signed_in_client
 from tests.admin.conftest import SLUG, register, round_tables
@@ -75,6 +76,7 @@ def test_promote_registrant_confirms_that_person_beyond_capacity_and_audits(app,
     assert _row(app, oldest) == (WAITLISTED, {}, False)
     assert _audit(app, chosen) == [("registration.promote_one", {"session": None, "overbooked": True})]
     with app.app_context():
+        compose_pending()
         mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.registration_id == chosen))
     assert mail.ics_method == "REQUEST" and "METHOD:REQUEST" in mail.ics
 

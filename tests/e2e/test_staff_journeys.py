@@ -15,6 +15,7 @@ from seminar.badges.codes import make_checkin_code
 from seminar.events.models import Event
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
+from seminar.mail.outbox import compose_pending
 from seminar.registration import services as registration_services
 from seminar.registration.models import Registration
 from tests.e2e.conftest import STAFF, STAFF_PASSWORD
@@ -35,6 +36,8 @@ def sign_in(page, server, role: str) -> None:
 
 def _outbox(server, to: str) -> list[OutboxMessage]:
     with server.app.app_context():
+        while compose_pending():  # as the outbox worker would, if it has not yet
+            pass
         messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == to)
                                       .order_by(OutboxMessage.id)).all()
         db.session.expunge_all()

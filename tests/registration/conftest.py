@@ -11,6 +11,7 @@ from seminar.events.models import Event, Session
 from seminar.events.seed import SLUG
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
+from seminar.mail.outbox import compose_pending
 from seminar.registration.services import RegistrationDetails
 
 REGISTER_URL = f"/events/{SLUG}/register"
@@ -55,9 +56,12 @@ def set_capacity(app, *, event: int | None | str = "keep", sessions: dict[int, i
 
 
 def outbox(app, *, with_calendar: bool = False) -> list[OutboxMessage]:
-    """Messages in the outbox; by default only the registrant e-mails composed here, not the separate
-    round-table invites that the calendar area adds (their coalesce keys start with "ical:")."""
+    """Messages in the outbox, written as the outbox worker writes them before sending; by default only the
+    registrant e-mails, not the separate round-table invites that the calendar area adds (their coalesce keys
+    start with "ical:")."""
     with app.app_context():
+        while compose_pending():
+            pass
         messages = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         db.session.expunge_all()
     if with_calendar:
