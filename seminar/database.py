@@ -30,9 +30,11 @@ def configure_engine(engine: Engine) -> None:
     def _on_begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate") or _in_unsafe_request()
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.info[_HOLDS_WRITE_LOCK] = bool(immediate)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_HOLDS_WRITE_LOCK = "seminar.holds_write_lock"
 
 
 def _in_unsafe_request() -> bool:
@@ -48,9 +50,21 @@ def begin_write_transaction() -> None:
 
     SQLite takes its database-wide write lock up front (BEGIN IMMEDIATE), so that a read
     followed by a write cannot interleave with another writer. On PostgreSQL the caller then
-    locks the rows it reads with SELECT … FOR UPDATE. Any transaction already open is committed
-    first: a service owns its transaction.
+    locks the rows it reads with SELECT … FOR UPDATE. A service owns its transaction: one already
+    open is committed first, unless it only read and can serve as the service's (PostgreSQL at
+    READ COMMITTED, or SQLite begun IMMEDIATE, as in a POST request): the view's reads then cost
+    no second BEGIN, connection check-out and COMMIT. Its objects are expired, so that what the
+    service reads is read again.
     """
-    if db.session().in_transaction():
-        db.session.commit()
-    db.session.connection(execution_options={"sqlite_immediate": True})
+    session = db.session()
+    if session.in_transaction():
+        if not (session.new or session.dirty or session.deleted) and _holds_write_lock(session):
+            session.expire_all()
+            return
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
+def _holds_write_lock(session) -> bool:
+    connection = session.connection()
+    return connection.dialect.name != "sqlite" or bool(connection.info.get(_HOLDS_WRITE_LOCK))
