@@ -23,15 +23,21 @@ def _text_rule(form, field):
         raise ValidationError(invalid.errors[field.name]) from None
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9
+
+
+# Without choices offered (the public registration POST), only the shape is checked here: the service checks
+# the category and round tables against the event, under its lock, with the same messages.
 def _category_rule(form, field):
     offered = {value for value, _label in field.choices if value}
-    if offered and field.data not in offered:
+    if (offered and field.data not in offered) or (field.data and not _is_id(field.data)):
         raise ValidationError(_l("Choose a category from the list."))
 
 
 def _sessions_rule(form, field):
     offered = {value for value, _label in field.choices}
-    if any(value not in offered for value in field.data or []):
+    if any(not _is_id(value) or (offered and value not in offered) for value in field.data or []):
         raise ValidationError(_l("Choose among the round tables offered."))
 
 

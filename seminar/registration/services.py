@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, false, func, select, true
 from sqlalchemy.orm import selectinload
 
 from seminar.database import begin_write_transaction
@@ -148,6 +148,7 @@ def register(
     source: RegistrationSource = RegistrationSource.web,
     overbook: bool = False,
     notify: bool = True,
+    require_category: bool = False,
 ) -> RegistrationOutcome:
     """Register someone for an event and the round tables they chose.
 
@@ -155,6 +156,7 @@ def register(
     An address already registered for the event gets no second registration: the answer has the same
     shape and that address receives its self-service link by e-mail (a cancelled registration is taken
     up again with the new details). `overbook` (organisers only) confirms beyond capacity and records it.
+    `require_category`: refuse a registration without a category when the event offers some (the public form).
     Raises InvalidDetails, RegistrationClosed, RegistrationNotFound.
     """
     details = clean_details(details)
@@ -162,26 +164,28 @@ def register(
         raise InvalidDetails({"consent_privacy": str(_l("Please accept the privacy notice to register."))})
     languages = current_app.config.get("LANGUAGES", ("fr", "en"))
     locale = locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen_ids = list(dict.fromkeys(session_ids))
     with _write_transaction():
-        event, sessions = _lock_event(event_id)
+        event, sessions = _lock_event(event_id, session_ids=chosen_ids)
         if source is RegistrationSource.web and not event.registration_is_open():
             raise RegistrationClosed()
-        chosen = _chosen_sessions(sessions, session_ids)
-        _check_category(event, details.category_id)
+        chosen = _chosen_sessions(sessions, chosen_ids)
         key = email_key(details.email)
-        existing = db.session.scalar(
-            select(Registration).where(Registration.event_id == event.id, Registration.email_key == key)
-        )
+        state = _registration_state(event.id, key, details.category_id)
+        if not state.category_known or (require_category and state.category_required):
+            raise InvalidDetails({"category": str(_l("Choose a category from the list."))})
+        existing = db.session.get(Registration, state.existing_id) if state.existing_id else None
         if existing is not None and existing.status is not CANCELLED:
             if notify:
                 notifications.notify(MailKind.link, existing)
             return RegistrationOutcome(existing.id, None, False, existing.status)
-        status, overbooked = _event_place(event, overbook)
+        status, overbooked = _event_place(event, overbook, confirmed=state.confirmed)
         if existing is not None:
             registration, token = existing, None
             registration.cancelled_at = None
         else:
-            registration = Registration(event_id=event.id, email_key=key, token_hash=hash_token(new_token()))
+            # seats=[]: known empty, so taking seats does not load them after the flush
+            registration = Registration(event_id=event.id, email_key=key, token_hash=hash_token(new_token()), seats=[])
             db.session.add(registration)
         _write_details(registration, details)
         registration.source, registration.locale = source, locale
@@ -287,7 +291,7 @@ def update_details(registration_id: int, details: RegistrationDetails) -> None:
     details = clean_details(details)
     with _write_transaction():
         registration, event, _sessions = _lock_registration(registration_id)
-        _check_category(event, details.category_id)
+        _check_category(event.id, details.category_id)
         key = email_key(details.email)
         if key != registration.email_key:
             taken = db.session.scalar(
@@ -391,7 +395,9 @@ def _write_transaction():
         raise
 
 
-def _lock_event(event_id: int, *, begin: bool = True) -> tuple[Event, dict[int, Session]]:
+def _lock_event(event_id: int, *, begin: bool = True,
+                session_ids: list[int] | None = None) -> tuple[Event, dict[int, Session]]:
+    """Lock the event, then its sessions in id order (only `session_ids`, when given: none, no statement)."""
     if begin:
         begin_write_transaction()
     event = db.session.scalar(
@@ -400,9 +406,13 @@ def _lock_event(event_id: int, *, begin: bool = True) -> tuple[Event, dict[int, 
     )
     if event is None:
         raise RegistrationNotFound()
+    if session_ids is not None and not session_ids:
+        return event, {}
+    query = select(Session).where(Session.event_id == event_id)
+    if session_ids is not None:
+        query = query.where(Session.id.in_(session_ids))
     sessions = db.session.scalars(
-        select(Session).where(Session.event_id == event_id).order_by(Session.id)
-        .with_for_update(key_share=True).execution_options(populate_existing=True)
+        query.order_by(Session.id).with_for_update(key_share=True).execution_options(populate_existing=True)
     )
     return event, {s.id: s for s in sessions}
 
@@ -437,11 +447,33 @@ def _chosen_sessions(sessions: dict[int, Session], session_ids: Iterable[int]) -
     return chosen
 
 
-def _check_category(event: Event, category_id: int | None) -> None:
+def _check_category(event_id: int, category_id: int | None) -> None:
     if category_id is None:
         return
-    if db.session.scalar(select(Category.id).where(Category.id == category_id, Category.event_id == event.id)) is None:
+    if db.session.scalar(select(Category.id).where(Category.id == category_id, Category.event_id == event_id)) is None:
         raise InvalidDetails({"category": str(_l("Choose a category from the list."))})
+
+
+@dataclass(frozen=True)
+class _RegistrationState:
+    confirmed: int  # confirmed registrations for the event
+    existing_id: int | None  # a registration of the same address for the event
+    category_known: bool  # the chosen category (or none) is one of the event's
+    category_required: bool  # none chosen while the event offers categories
+
+
+def _registration_state(event_id: int, key: str, category_id: int | None) -> _RegistrationState:
+    """What registering needs to know, under the event's lock, in one statement."""
+    event_categories = select(Category.id).where(Category.event_id == event_id)
+    row = db.session.execute(select(
+        select(func.count()).select_from(Registration)
+        .where(Registration.event_id == event_id, Registration.status == CONFIRMED).scalar_subquery(),
+        select(Registration.id).where(Registration.event_id == event_id, Registration.email_key == key)
+        .scalar_subquery(),
+        event_categories.where(Category.id == category_id).exists() if category_id is not None else true(),
+        event_categories.exists() if category_id is None else false(),
+    )).one()
+    return _RegistrationState(row[0], row[1], bool(row[2]), bool(row[3]))
 
 
 def _write_details(registration: Registration, details: RegistrationDetails) -> None:
@@ -466,9 +498,11 @@ def _confirmed_in_session(session_id: int) -> int:
     )
 
 
-def _event_place(event: Event, overbook: bool) -> tuple[RegistrationStatus, bool]:
-    """(status, overbooked) for one more registration, counted under the lock."""
-    if event.capacity is None or _confirmed_in_event(event.id) < event.capacity:
+def _event_place(event: Event, overbook: bool, confirmed: int | None = None) -> tuple[RegistrationStatus, bool]:
+    """(status, overbooked) for one more registration, counted under the lock (or `confirmed`, so counted)."""
+    if event.capacity is None:
+        return CONFIRMED, False
+    if (_confirmed_in_event(event.id) if confirmed is None else confirmed) < event.capacity:
         return CONFIRMED, False
     return (CONFIRMED, True) if overbook else (WAITLISTED, False)
 

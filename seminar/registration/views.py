@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from seminar.events.models import Event
+from seminar.events.services import event_id as event_id_for
 from seminar.events.services import get_event
 from seminar.extensions import limiter
 from seminar.mail.outbox import add_composer
@@ -54,21 +55,28 @@ def _show_errors(form, invalid: InvalidDetails) -> None:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 def register(slug: str):
-    event = _event_or_404(slug, *FORM_PARTS)
-    submitted = request.method == "POST"
-    form = RegistrationForm() if submitted else RegistrationForm(formdata=request.args or None)
-    form.offer(event, _locale()).offer_sessions(_round_tables(event))
     problem = None
-    if submitted and event.registration_is_open() and form.validate():
-        try:
-            services.register(event.id, form.details(consent_privacy=True), form.session_ids(), locale=_locale())
-        except InvalidDetails as invalid:
-            _show_errors(form, invalid)
-        except RegistrationError as refused:
-            problem = refused.message
-        else:
-            return redirect(url_for("registration.thanks", slug=slug), code=303)
-        event = _event_or_404(slug, *FORM_PARTS)  # the service committed: reload for display
+    if request.method == "POST":
+        # Only the event's id before the service: it checks that registration is open, the category and the
+        # round tables itself, under its lock. The page is built only if it has to be shown again.
+        event_id = event_id_for(slug)
+        if event_id is None:
+            abort(404)
+        form = RegistrationForm()
+        if form.validate():
+            try:
+                services.register(event_id, form.details(consent_privacy=True), form.session_ids(), locale=_locale(),
+                                  require_category=True)
+            except InvalidDetails as invalid:
+                _show_errors(form, invalid)
+            except RegistrationError as refused:
+                problem = refused.message
+            else:
+                return redirect(url_for("registration.thanks", slug=slug), code=303)
+    else:
+        form = RegistrationForm(formdata=request.args or None)
+    event = _event_or_404(slug, *FORM_PARTS)
+    form.offer(event, _locale()).offer_sessions(_round_tables(event))
     return render_template(
         "registration/register.html", event=event, form=form, problem=problem,
         round_tables=_round_tables(event), occupancy=event_occupancy(event),
