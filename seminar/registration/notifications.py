@@ -154,6 +154,16 @@ def notify(
                               registration_id=registration.id)
 
 
+# A new registration's e-mail: its confirmation or waiting-list e-mail, whichever holds when it is written.
+REGISTERED = "registered"
+
+
+def notify_registered(registration: Registration) -> OutboxMessage:
+    """Record the e-mail of a registration just saved, before its place is decided (`notify` for the rest)."""
+    return enqueue_to_compose(COMPOSE_KIND, {"kind": REGISTERED}, to_addr=registration.email,
+                              event_id=registration.event_id, registration_id=registration.id)
+
+
 def write_mail(message: OutboxMessage, about: dict) -> None:
     """Outbox composer for `notify`: render the e-mail with the registration as it is now (its current
     address, link and seats), let the calendar parts add their invites, and fill in `message`. An erased
@@ -168,6 +178,13 @@ def write_mail(message: OutboxMessage, about: dict) -> None:
     # Seats as they are now: one confirmed then given up before this is written gets no invite (nor, later,
     # a cancellation of it); one released then taken again is not withdrawn.
     held = {seat.session_id for seat in registration.seats if seat.status is RegistrationStatus.confirmed}
+    if about["kind"] == REGISTERED:
+        if registration.status is RegistrationStatus.cancelled:  # cancelled before this was written
+            db.session.delete(message)
+            return
+        confirmed_now = registration.status is RegistrationStatus.confirmed
+        about = {"kind": (MailKind.confirmation if confirmed_now else MailKind.waitlisted).value,
+                 "confirmed": sorted(held)}
     sessions = _sessions({*about.get("confirmed", ()), *about.get("released", ())})
     confirmed = [sessions[i] for i in about.get("confirmed", ()) if i in sessions and i in held]
     released = [sessions[i] for i in about.get("released", ()) if i in sessions and i not in held]

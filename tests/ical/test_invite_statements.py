@@ -50,7 +50,7 @@ def test_registration_records_its_email_in_one_insert_and_no_invite_statement(se
     normalised = [" ".join(s.split()).lower() for s in statements]
     assert len([s for s in normalised if s.startswith("insert into outbox_message")]) == 1
     assert not [s for s in normalised if "outbox_message" in s and not s.startswith("insert")]
-    assert not [s for s in normalised if s.startswith("update session_seat")]
+    assert not [s for s in normalised if s.startswith("update session_seat") and "ical_sequence" in s]
     with app.app_context():
         [recorded] = db.session.scalars(db.select(OutboxMessage).where(
             OutboxMessage.registration_id == outcome.registration_id)).all()
