@@ -90,7 +90,7 @@ class Server:
         return int(os.environ.get("BENCH_WORKERS") or min(2 * len(os.sched_getaffinity(0)) + 1, 12))
 
     def threads(self) -> int:
-        return int(os.environ.get("SEMINAR_THREADS") or 2)
+        return int(os.environ.get("SEMINAR_THREADS") or 1)
 
     def stop(self) -> None:
         self.process.terminate()

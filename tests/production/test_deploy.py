@@ -28,14 +28,14 @@ def test_gunicorn_workers_follow_the_cpu_count(monkeypatch):
     settings = _gunicorn_settings(monkeypatch)
     cores = len(os.sched_getaffinity(0))
     assert settings["workers"] == min(2 * cores + 1, 12)
-    assert settings["threads"] == 2 and settings["worker_class"] == "gthread"
+    assert settings["threads"] == 1 and settings["worker_class"] == "sync"
     assert settings["bind"] == "127.0.0.1:8000"
     assert settings["accesslog"] == "-"
 
 
 def test_gunicorn_settings_from_the_environment(monkeypatch):
-    settings = _gunicorn_settings(monkeypatch, SEMINAR_WORKERS="3", SEMINAR_THREADS="1", SEMINAR_BIND="0.0.0.0:9000")
-    assert (settings["workers"], settings["threads"], settings["worker_class"]) == (3, 1, "sync")
+    settings = _gunicorn_settings(monkeypatch, SEMINAR_WORKERS="3", SEMINAR_THREADS="4", SEMINAR_BIND="0.0.0.0:9000")
+    assert (settings["workers"], settings["threads"], settings["worker_class"]) == (3, 4, "gthread")
     assert settings["bind"] == "0.0.0.0:9000"
 
 
