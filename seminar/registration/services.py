@@ -185,8 +185,8 @@ def register(
 def _register(event_id: int, details: RegistrationDetails, chosen_ids: list[int], locale: str,
               source: RegistrationSource, overbook: bool, notify: bool, require_category: bool) -> RegistrationOutcome:
     """Everything is checked and written first, the registration and its seats saved as waiting; only then is
-    the event locked, for the two statements that count the places and decide (`_decide_registration`,
-    `_decide_seats`), and the commit. The lock is thus held for a few milliseconds, not for the whole work."""
+    the event locked, for the statements that count the places and decide, and the commit
+    (`_decide_and_commit`). The lock is thus held for the database's work only, not for ours."""
     with _write_transaction():
         begin_write_transaction()
         event = db.session.get(Event, event_id, populate_existing=True)
@@ -476,7 +476,7 @@ def _decide_and_commit(registration: Registration, with_seats: bool, overbook: b
     Sent one by one, each round trip waited for the web process to be scheduled again on a busy machine, and
     that wait, multiplied by every registration queued behind the lock, set the throughput (bench/).
     """
-    if overbook and with_seats:  # organisers only: note a round table confirmed beyond its capacity
+    if overbook and with_seats:  # organisers only: note a round table confirmed beyond its capacity (the flag)
         seat, _capacity, room = _seat_room()
         waiting = (seat.registration_id == registration.id) & (seat.status == WAITLISTED)
         if db.session.scalar(select(func.count()).select_from(seat).where(waiting, not_(room))):
