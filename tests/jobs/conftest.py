@@ -6,6 +6,8 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -31,7 +33,9 @@ def add_many_registrants(app, count: int) -> None:
 
 
 def start_worker(app, *args: str) -> subprocess.Popen:
-    """`flask --app seminar worker` in its own process group, on the test app's database and instance."""
+    """`flask --app seminar worker` in its own process group, on the test app's database and instance. Its
+    output goes to a file (`worker_output(process)` reads it): a pipe read only at the end fills up and
+    blocks a worker that logs much."""
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("SEMINAR_", "FLASK_"))},
         "SEMINAR_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -42,7 +46,15 @@ def start_worker(app, *args: str) -> subprocess.Popen:
         "SEMINAR_BADGE_RENDER_PROCESSES": "1",
         "SEMINAR_MAIL_URL": "null",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "seminar", "worker", "--poll", "0.2", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", dir=app.instance_path, delete=False) as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "seminar", "worker", "--poll", "0.2", *args],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    process.output_path = Path(log.name)
+    return process
+
+
+def worker_output(process: subprocess.Popen) -> str:
+    return process.output_path.read_text(encoding="utf-8", errors="replace")

@@ -23,7 +23,7 @@ from seminar.jobs.services import (
     get_job_result,
     work,
 )
-from tests.jobs.conftest import add_many_registrants, start_worker
+from tests.jobs.conftest import add_many_registrants, start_worker, worker_output
 
 
 def _event_id(app) -> int:
@@ -161,7 +161,8 @@ def test_worker_killed_mid_job_is_picked_up_again_and_completes(app, seeded):
         _wait_for(lambda: _job(app, job_id).status in (JobStatus.done, JobStatus.failed), "the second worker")
     finally:
         os.killpg(second.pid, signal.SIGTERM)
-        output = second.communicate(timeout=60)[0].decode()
+        second.wait(timeout=60)
+        output = worker_output(second)
     job = _job(app, job_id)
     assert job.status is JobStatus.done, output
     assert job.attempts == 2 and job.progress == 240
