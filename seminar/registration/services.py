@@ -25,9 +25,9 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, delete, false, func, literal, not_, or_, select, true, update
+from sqlalchemy import bindparam, case, delete, false, func, literal, not_, null, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from seminar.database import begin_write_transaction
@@ -189,7 +189,8 @@ def _register(event_id: int, details: RegistrationDetails, chosen_ids: list[int]
     (`_decide_and_commit`). The lock is thus held for the database's work only, not for ours."""
     with _write_transaction():
         begin_write_transaction()
-        event = db.session.get(Event, event_id, populate_existing=True)
+        event = db.session.get(Event, event_id, populate_existing=True, options=[
+            load_only(Event.registration_opens_at, Event.registration_closes_at)])  # what is checked here
         if event is None:
             raise RegistrationNotFound()
         if source is RegistrationSource.web and not event.registration_is_open():
@@ -209,13 +210,15 @@ def _register(event_id: int, details: RegistrationDetails, chosen_ids: list[int]
             registration.cancelled_at = None
         else:
             # seats=[]: known empty, so adding seats does not load them after the flush
-            registration = Registration(event_id=event.id, email_key=key, token_hash=hash_token(new_token()), seats=[])
+            registration = Registration(id=state.next_id, event_id=event.id, email_key=key, seats=[])
             db.session.add(registration)
         _write_details(registration, details)
         registration.source, registration.locale = source, locale
         registration.status, registration.overbooked = WAITLISTED, False
         _wait_for_seats(registration, chosen)
-        db.session.flush()
+        if registration.id is None:  # SQLite: the id comes with the INSERT
+            registration.token_hash = hash_token(new_token())
+            db.session.flush()
         if existing is None:
             token = issue_token(registration)
         if notify:
@@ -593,18 +596,23 @@ class _RegistrationState:
     existing_id: int | None  # a registration of the same address for the event
     category_known: bool  # the chosen category (or none) is one of the event's
     category_required: bool  # none chosen while the event offers categories
+    next_id: int | None  # PostgreSQL: the id a new registration takes (its link is derived from it)
 
 
 def _registration_state(event_id: int, key: str, category_id: int | None) -> _RegistrationState:
-    """What registering needs to know about the address and the category, in one statement."""
+    """What registering needs to know about the address and the category, in one statement. On PostgreSQL it
+    also draws the next registration id, so that the registration, its link, its seats and its e-mail go in
+    one flush (without it: an INSERT, then an UPDATE for the link's hash once the id is known)."""
     event_categories = select(Category.id).where(Category.event_id == event_id)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     row = db.session.execute(select(
         select(Registration.id).where(Registration.event_id == event_id, Registration.email_key == key)
         .scalar_subquery(),
         event_categories.where(Category.id == category_id).exists() if category_id is not None else true(),
         event_categories.exists() if category_id is None else false(),
+        func.nextval(func.pg_get_serial_sequence("registration", "id")) if postgresql else null(),
     )).one()
-    return _RegistrationState(row[0], bool(row[1]), bool(row[2]))
+    return _RegistrationState(row[0], bool(row[1]), bool(row[2]), row[3])
 
 
 def _write_details(registration: Registration, details: RegistrationDetails) -> None:
