@@ -148,10 +148,8 @@ def notify(
     """Record in the outbox, within the caller's transaction, that `registration` is to get the e-mail of
     `kind` (one INSERT, no commit). The outbox worker writes it (`write_mail`) before sending: composing it
     here would keep the event's lock while templates and invites are rendered."""
-    about = {"kind": kind.value, "confirmed": [s.id for s in sessions_confirmed],
-             "released": [s.id for s in sessions_released]}
-    return enqueue_to_compose(COMPOSE_KIND, about, to_addr=registration.email, event_id=registration.event_id,
-                              registration_id=registration.id)
+    return _record(registration, {"kind": kind.value, "confirmed": [s.id for s in sessions_confirmed],
+                                  "released": [s.id for s in sessions_released]})
 
 
 # A new registration's e-mail: its confirmation or waiting-list e-mail, whichever holds when it is written.
@@ -160,8 +158,12 @@ REGISTERED = "registered"
 
 def notify_registered(registration: Registration) -> OutboxMessage:
     """Record the e-mail of a registration just saved, before its place is decided (`notify` for the rest)."""
-    return enqueue_to_compose(COMPOSE_KIND, {"kind": REGISTERED}, to_addr=registration.email,
-                              event_id=registration.event_id, registration_id=registration.id)
+    return _record(registration, {"kind": REGISTERED})
+
+
+def _record(registration: Registration, about: dict) -> OutboxMessage:
+    return enqueue_to_compose(COMPOSE_KIND, about, to_addr=registration.email, event_id=registration.event_id,
+                              registration_id=registration.id)
 
 
 def write_mail(message: OutboxMessage, about: dict) -> None:

@@ -480,9 +480,8 @@ def _decide_and_commit(registration: Registration, with_seats: bool, overbook: b
     that wait, multiplied by every registration queued behind the lock, set the throughput (bench/).
     """
     if overbook and with_seats:  # organisers only: note a round table confirmed beyond its capacity (the flag)
-        seat, _capacity, room = _seat_room()
-        waiting = (seat.registration_id == registration.id) & (seat.status == WAITLISTED)
-        if db.session.scalar(select(func.count()).select_from(seat).where(waiting, not_(room))):
+        waiting = (SessionSeat.registration_id == registration.id) & (SessionSeat.status == WAITLISTED)
+        if db.session.scalar(select(func.count()).select_from(SessionSeat).where(waiting, not_(_seat_room()))):
             registration.overbooked = True
             db.session.flush()
     params = {"the_event": registration.event_id, "the_registration": registration.id, "now": utcnow()}
@@ -500,13 +499,13 @@ def _decide_and_commit(registration: Registration, with_seats: bool, overbook: b
 
 
 def _seat_room():
-    """(the seat, its round table's capacity, whether that round table has a place left), for UPDATEs and
-    SELECTs on session_seat that decide seat by seat."""
+    """Whether a seat's round table has a place left, for UPDATEs and SELECTs on session_seat that decide
+    seat by seat."""
     others = aliased(SessionSeat)
     confirmed = (select(func.count()).select_from(others)
                  .where(others.session_id == SessionSeat.session_id, others.status == CONFIRMED).scalar_subquery())
     capacity = select(Session.capacity).where(Session.id == SessionSeat.session_id).scalar_subquery()
-    return SessionSeat, capacity, or_(capacity.is_(None), confirmed < capacity)
+    return or_(capacity.is_(None), confirmed < capacity)
 
 
 @cache
@@ -531,10 +530,9 @@ def _decision_statements(overbook: bool, with_seats: bool) -> tuple:
         .returning(Registration.status, Registration.overbooked),
     ]
     if with_seats:
-        seat, _capacity, seat_room = _seat_room()
         statements.append(
-            update(seat).where(seat.registration_id == registration_id, seat.status == WAITLISTED)
-            .values(status=decided(seat_room), updated_at=now).returning(seat.session_id, seat.status))
+            update(SessionSeat).where(SessionSeat.registration_id == registration_id, SessionSeat.status == WAITLISTED)
+            .values(status=decided(_seat_room()), updated_at=now).returning(SessionSeat.session_id, SessionSeat.status))
     return tuple(statements)
 
 

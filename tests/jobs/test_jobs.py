@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from datetime import timedelta
 from io import BytesIO
 
@@ -24,6 +23,7 @@ from seminar.jobs.services import (
     work,
 )
 from tests.jobs.conftest import add_many_registrants, start_worker, worker_output
+from tests.waiting import wait_for
 
 
 def _event_id(app) -> int:
@@ -128,17 +128,6 @@ def test_worker_delivers_the_outbox(app, seeded):
         assert db.session.scalar(select(OutboxMessage.status)) is OutboxStatus.sent
 
 
-def _wait_for(condition, what: str, deadline: float = 120.0):
-    """Polls `condition` (not a timing assertion: the deadline only stops a hung test)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def test_worker_killed_mid_job_is_picked_up_again_and_completes(app, seeded):
     """A real `flask worker` process killed with SIGKILL while rendering; another worker finishes the job."""
     add_many_registrants(app, 240)
@@ -147,7 +136,7 @@ def test_worker_killed_mid_job_is_picked_up_again_and_completes(app, seeded):
         job_id = enqueue_job("badge_export", {"layout": "a4-4", "status": "confirmed"}, event_id=event_id)
     first = start_worker(app)
     try:
-        _wait_for(lambda: _job(app, job_id).progress > 0 and _job(app, job_id).status is JobStatus.running,
+        wait_for(lambda: _job(app, job_id).progress > 0 and _job(app, job_id).status is JobStatus.running,
                   "the first worker to make progress")
     finally:
         os.killpg(first.pid, signal.SIGKILL)
@@ -158,7 +147,7 @@ def test_worker_killed_mid_job_is_picked_up_again_and_completes(app, seeded):
 
     second = start_worker(app)
     try:
-        _wait_for(lambda: _job(app, job_id).status in (JobStatus.done, JobStatus.failed), "the second worker")
+        wait_for(lambda: _job(app, job_id).status in (JobStatus.done, JobStatus.failed), "the second worker")
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=60)
@@ -187,7 +176,7 @@ def test_embedded_worker_thread_runs_jobs_when_asked(backend, tmp_path, seeded, 
         assert thread.is_alive()
         with embedded_app.app_context():
             job_id = enqueue_job("badge_export", {"layout": "a6"}, event_id=_event_id(embedded_app))
-        _wait_for(lambda: _job(embedded_app, job_id).status is JobStatus.done, "the embedded worker")
+        wait_for(lambda: _job(embedded_app, job_id).status is JobStatus.done, "the embedded worker")
     finally:
         stop.set()
         thread.join(timeout=30)

@@ -4,7 +4,6 @@ address; and the event's lock held, by a registration, for the decision alone.""
 from __future__ import annotations
 
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,6 +17,7 @@ from seminar.registration import services
 from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 from tests.queries import count_queries
 from tests.registration.conftest import REGISTER_URL, details, form_data, round_table_ids, set_capacity
+from tests.waiting import wait_for
 
 CLIENTS = 50
 
@@ -102,9 +102,9 @@ def test_registration_writes_first_and_waits_for_the_event_lock_last(app, seeded
 
         thread = threading.Thread(target=register)
         thread.start()
-        waiting = _wait_for(lambda: db.session.execute(text(
+        waiting = wait_for(lambda: db.session.execute(text(
             "SELECT a.pid FROM pg_stat_activity a WHERE a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()"
-        )).scalar())
+        )).scalar(), "the registration to wait for the event's lock", deadline=60)
         written = db.session.scalar(text(
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = :pid "
             "AND c.relname IN ('registration', 'session_seat', 'outbox_message') AND l.mode = 'RowExclusiveLock'"
@@ -118,13 +118,3 @@ def test_registration_writes_first_and_waits_for_the_event_lock_last(app, seeded
     assert registered.status is RegistrationStatus.confirmed
     normalised = [" ".join(s.split()).lower() for s in statements]
     assert not [s for s in normalised if "for update" in s or "for no key update" in s]  # sent in the pipeline
-
-
-def _wait_for(condition, deadline: float = 60.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("the registration never waited for the lock")
