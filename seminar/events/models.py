@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from seminar.extensions import db, utcnow
@@ -92,10 +93,16 @@ class Event(db.Model):
         return moment.astimezone(self.tz)
 
     def registration_is_open(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        if self.registration_opens_at and now < self.registration_opens_at:
-            return False
-        return not (self.registration_closes_at and now >= self.registration_closes_at)
+        return registration_open_between(self.registration_opens_at, self.registration_closes_at, now)
+
+
+def registration_open_between(opens_at: datetime | None, closes_at: datetime | None,
+                              now: datetime | None = None) -> bool:
+    """Whether registration is open at `now` (default: now) between an event's opening and closing times."""
+    now = now or utcnow()
+    if opens_at and now < opens_at:
+        return False
+    return not (closes_at and now >= closes_at)
 
 
 class Venue(db.Model):
@@ -162,10 +169,11 @@ class Session(db.Model):
         order_by="(SessionSpeaker.role, SessionSpeaker.position)",
     )
 
-    @property
+    @hybrid_property
     def takes_registrations(self) -> bool:
-        """Round tables are chosen at registration time; other slots are open to every attendee."""
-        return self.kind is SessionKind.round_table
+        """Round tables are chosen at registration time; other slots are open to every attendee.
+        (Also usable in a query: `Session.takes_registrations`.)"""
+        return self.kind == SessionKind.round_table
 
     def speakers_with_role(self, role: SpeakerRole) -> list[Speaker]:
         return [link.speaker for link in self.speaker_links if link.role is role]

@@ -37,11 +37,6 @@ def get_event(slug: str, *parts: str) -> Event | None:
     return db.session.scalar(select(Event).where(Event.slug == slug).options(*options))
 
 
-def event_id(slug: str) -> int | None:
-    """The id of the event `slug`, in one narrow query (for a view that only hands it to a service)."""
-    return db.session.scalar(select(Event.id).where(Event.slug == slug))
-
-
 def list_events() -> list[Event]:
     return list(db.session.scalars(select(Event).order_by(Event.starts_at.desc())))
 

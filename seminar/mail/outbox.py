@@ -90,6 +90,21 @@ def enqueue_to_compose(kind: str, about: dict, *, to_addr: str, event_id: int | 
     return message
 
 
+def row_to_compose(kind: str, about: dict, *, to_addr: str, event_id: int, registration_id: int) -> dict:
+    """The column values of a message like `enqueue_to_compose`'s, for a caller that INSERTs it with its own
+    statements (registering: one round trip for all its rows); it commits through the current session, so
+    the delivery thread is woken as for any enqueued message."""
+    db.session.info[_SESSION_FLAG] = True
+    now = utcnow()
+    return {
+        "created_at": now, "to_addr": to_addr, "subject": "", "text_body": "", "html_body": "", "ics": None,
+        "ics_method": None, "coalesce_key": None, "status": OutboxStatus.pending.name, "attempts": 0,
+        "next_attempt_at": now, "claimed_at": None, "sent_at": None, "last_error": "",
+        "message_id": make_msgid(domain=_mail_domain()), "event_id": event_id, "registration_id": registration_id,
+        "compose_kind": kind, "compose_args": json.dumps(about),
+    }
+
+
 def write(message: OutboxMessage, to_addr: str, subject: str, text_body: str, html_body: str = "", *,
           ics: str | None = None, ics_method: str | None = None, coalesce_key: str | None = None) -> None:
     """Fill in `message` (new, or one recorded with `enqueue_to_compose`): it is then due at once."""

@@ -41,7 +41,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from seminar.events.models import Event, Session, SessionSpeaker
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
-from seminar.mail.outbox import enqueue_to_compose, write
+from seminar.mail.outbox import enqueue_to_compose, row_to_compose, write
 from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 from seminar.registration.tokens import current_token
 
@@ -159,6 +159,12 @@ REGISTERED = "registered"
 def notify_registered(registration: Registration) -> OutboxMessage:
     """Record the e-mail of a registration just saved, before its place is decided (`notify` for the rest)."""
     return _record(registration, {"kind": REGISTERED})
+
+
+def registered_mail(registration_id: int, event_id: int, to_addr: str) -> dict:
+    """`notify_registered` for a registration written by INSERTs of its own: the row of its e-mail."""
+    return row_to_compose(COMPOSE_KIND, {"kind": REGISTERED}, to_addr=to_addr, event_id=event_id,
+                          registration_id=registration_id)
 
 
 def _record(registration: Registration, about: dict) -> OutboxMessage:

@@ -21,23 +21,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, delete, false, func, literal, not_, null, or_, select, true, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, load_only, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Integer, bindparam, case, delete, exists, func, insert, literal, not_, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import aliased, selectinload
 
 from seminar.database import begin_write_transaction
-from seminar.events.models import Category, Event, Session
+from seminar.events.models import Category, Event, Session, registration_open_between
 from seminar.extensions import db, utcnow
 from seminar.mail.models import OutboxMessage, OutboxStatus
 from seminar.registration import notifications
 from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SessionSeat
 from seminar.registration.notifications import MailKind
-from seminar.registration.tokens import hash_token, issue_token, looks_like_token, new_token, tokens_match
+from seminar.registration.tokens import hash_token, issue_token, looks_like_token, new_link, new_token, tokens_match
 from seminar.registration.validation import InvalidDetails, clean_email, clean_text, email_key
 
 CONFIRMED = RegistrationStatus.confirmed
@@ -148,7 +148,7 @@ def export_data(registration_id: int) -> dict:
 # --- registering -----------------------------------------------------------------------------------
 
 def register(
-    event_id: int,
+    event: int | str,
     details: RegistrationDetails,
     session_ids: Iterable[int],
     *,
@@ -158,7 +158,7 @@ def register(
     notify: bool = True,
     require_category: bool = False,
 ) -> RegistrationOutcome:
-    """Register someone for an event and the round tables they chose.
+    """Register someone for an event (its id, or its slug) and the round tables they chose.
 
     Confirmed while the event has seats, else waitlisted; each round table likewise, independently.
     An address already registered for the event gets no second registration: the answer has the same
@@ -173,7 +173,7 @@ def register(
     languages = current_app.config.get("LANGUAGES", ("fr", "en"))
     locale = locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen_ids = list(dict.fromkeys(session_ids))
-    args = (event_id, details, chosen_ids, locale, source, overbook, notify, require_category)
+    args = (event, details, chosen_ids, locale, source, overbook, notify, require_category)
     try:
         return _register(*args)
     except IntegrityError:
@@ -182,51 +182,44 @@ def register(
         return _register(*args)
 
 
-def _register(event_id: int, details: RegistrationDetails, chosen_ids: list[int], locale: str,
+def _register(event: int | str, details: RegistrationDetails, chosen_ids: list[int], locale: str,
               source: RegistrationSource, overbook: bool, notify: bool, require_category: bool) -> RegistrationOutcome:
-    """Everything is checked and written first, the registration and its seats saved as waiting; only then is
-    the event locked, for the statements that count the places and decide, and the commit
-    (`_decide_and_commit`). The lock is thus held for the database's work only, not for ours."""
+    """One statement checks the event, the address, the category and the round tables (`_registration_state`);
+    then the registration and its seats are written as waiting, and only at the end is the event locked, for
+    the statements that count the places and decide, and the commit (`_decide_and_commit`). The lock is thus
+    held for the database's work only, not for ours."""
     with _write_transaction():
         begin_write_transaction()
-        event = db.session.get(Event, event_id, populate_existing=True, options=[
-            load_only(Event.registration_opens_at, Event.registration_closes_at)])  # what is checked here
-        if event is None:
-            raise RegistrationNotFound()
-        if source is RegistrationSource.web and not event.registration_is_open():
-            raise RegistrationClosed()
-        chosen = _chosen_sessions(_sessions(event_id, chosen_ids), chosen_ids)
         key = email_key(details.email)
-        state = _registration_state(event.id, key, details.category_id)
-        if not state.category_known or (require_category and state.category_required):
+        state = _registration_state(event, key, details.category_id, chosen_ids)
+        if state is None:
+            raise RegistrationNotFound()
+        if source is RegistrationSource.web and not registration_open_between(state.opens_at, state.closes_at):
+            raise RegistrationClosed()
+        if state.sessions_found != len(chosen_ids):
+            raise InvalidDetails({"sessions": str(_l("Choose among the round tables offered."))})
+        if not state.category_known or (require_category and details.category_id is None and state.categories):
             raise InvalidDetails({"category": str(_l("Choose a category from the list."))})
-        existing = db.session.get(Registration, state.existing_id) if state.existing_id else None
-        if existing is not None and existing.status is not CANCELLED:
-            if notify:
-                notifications.notify(MailKind.link, existing)
-            return RegistrationOutcome(existing.id, None, False, existing.status)
-        if existing is not None:
-            registration, token = existing, None
-            registration.cancelled_at = None
+        if state.existing_id is None:
+            registration_id = state.next_id
+            writes, token = _new_registration(state, key, details, chosen_ids, locale, source, notify)
         else:
-            # seats=[]: known empty, so adding seats does not load them after the flush
-            registration = Registration(id=state.next_id, event_id=event.id, email_key=key, seats=[])
-            db.session.add(registration)
-        _write_details(registration, details)
-        registration.source, registration.locale = source, locale
-        registration.status, registration.overbooked = WAITLISTED, False
-        _wait_for_seats(registration, chosen)
-        if registration.id is None:  # SQLite: the id comes with the INSERT
-            registration.token_hash = hash_token(new_token())
+            registration = db.session.get(Registration, state.existing_id)
+            if registration.status is not CANCELLED:
+                if notify:
+                    notifications.notify(MailKind.link, registration)
+                return RegistrationOutcome(registration.id, None, False, registration.status)
+            # Taken up again with the new details, as waiting until decided like a new one (same link).
+            registration_id, token, writes = registration.id, None, []
+            _write_details(registration, details)
+            registration.source, registration.locale, registration.cancelled_at = source, locale, None
+            registration.status, registration.overbooked = WAITLISTED, False
+            _wait_for_seats(registration, chosen_ids)
+            if notify:
+                notifications.notify_registered(registration)
             db.session.flush()
-        if existing is None:
-            token = issue_token(registration)
-        if notify:
-            notifications.notify_registered(registration)
-        db.session.flush()
-        registration_id = registration.id
-        status = _decide_and_commit(registration, bool(chosen), overbook)
-        return RegistrationOutcome(registration_id, token, existing is None, status)
+        status = _decide_and_commit(state.event_id, registration_id, bool(chosen_ids), overbook, writes)
+        return RegistrationOutcome(registration_id, token, token is not None, status)
 
 
 def clean_details(details: RegistrationDetails) -> RegistrationDetails:
@@ -460,51 +453,32 @@ def _get(registration_id: int) -> Registration:
     return registration
 
 
-def _sessions(event_id: int, session_ids: list[int]) -> dict[int, Session]:
-    if not session_ids:
-        return {}
-    return {s.id: s for s in db.session.scalars(
-        select(Session).where(Session.event_id == event_id, Session.id.in_(session_ids))
-        .execution_options(populate_existing=True)
-    )}
+def _decide_and_commit(event_id: int, registration_id: int, with_seats: bool, overbook: bool,
+                       writes: list[tuple] = ()) -> RegistrationStatus:
+    """Write `writes` (statements and their parameters: a new registration's rows), lock the event (every change
+    of a seat locks it first, so what is counted under it is exact), confirm the registration and each of its
+    seats (all saved as waiting) where a place is left, in UPDATEs that count as they decide, and commit.
+    `overbook` confirms anyway and records whether that went beyond capacity.
 
-
-def _decide_and_commit(registration: Registration, with_seats: bool, overbook: bool) -> RegistrationStatus:
-    """Lock the event (every change of a seat locks it first, so what is counted under it is exact), confirm
-    the registration and each of its seats (all saved as waiting) where a place is left, in UPDATEs that count
-    as they decide, and commit. `overbook` confirms anyway and records whether that went beyond capacity.
-
-    On PostgreSQL (psycopg) the four statements go in one pipeline: the server takes the lock, decides and
+    On PostgreSQL (psycopg) the statements go in one pipeline: the server writes, takes the lock, decides and
     commits without waiting for the client between them, so the lock is held for the server's work only.
     Sent one by one, each round trip waited for the web process to be scheduled again on a busy machine, and
     that wait, multiplied by every registration queued behind the lock, set the throughput (bench/).
     """
-    if overbook and with_seats:  # organisers only: note a round table confirmed beyond its capacity (the flag)
-        waiting = (SessionSeat.registration_id == registration.id) & (SessionSeat.status == WAITLISTED)
-        if db.session.scalar(select(func.count()).select_from(SessionSeat).where(waiting, not_(_seat_room()))):
-            registration.overbooked = True
-            db.session.flush()
-    params = {"the_event": registration.event_id, "the_registration": registration.id, "now": utcnow()}
-    results = _execute_committing(_decision_statements(overbook, with_seats), params)
-    [(status, overbooked)] = results[1]
-    status = RegistrationStatus(status)
-    set_committed_value(registration, "status", status)
-    set_committed_value(registration, "overbooked", bool(overbooked))
-    seats = {session_id: RegistrationStatus(value) for session_id, value in (results[2] if with_seats else [])}
-    for seat in registration.seats:
-        if seat.session_id in seats:
-            set_committed_value(seat, "status", seats[seat.session_id])
+    params = {"the_event": event_id, "the_registration": registration_id, "now": utcnow()}
+    deciding = [(statement, params) for statement in _decision_statements(overbook, with_seats)]
+    [(status,)] = _execute_committing([*writes, *deciding])[len(writes) + 1]
     db.session.commit()  # psycopg: the database has committed already, this sends no statement
-    return status
+    return RegistrationStatus(status)
 
 
-def _seat_room():
-    """Whether a seat's round table has a place left, for UPDATEs and SELECTs on session_seat that decide
+def _seat_room(seat=SessionSeat):
+    """Whether `seat`'s round table has a place left, for UPDATEs and SELECTs on session_seat that decide
     seat by seat."""
     others = aliased(SessionSeat)
     confirmed = (select(func.count()).select_from(others)
-                 .where(others.session_id == SessionSeat.session_id, others.status == CONFIRMED).scalar_subquery())
-    capacity = select(Session.capacity).where(Session.id == SessionSeat.session_id).scalar_subquery()
+                 .where(others.session_id == seat.session_id, others.status == CONFIRMED).scalar_subquery())
+    capacity = select(Session.capacity).where(Session.id == seat.session_id).scalar_subquery()
     return or_(capacity.is_(None), confirmed < capacity)
 
 
@@ -522,32 +496,46 @@ def _decision_statements(overbook: bool, with_seats: bool) -> tuple:
     def decided(room):
         return literal(CONFIRMED.name) if overbook else case((room, CONFIRMED.name), else_=WAITLISTED.name)
 
+    overbooked = Registration.overbooked
+    if overbook:  # organisers only: note a confirmation beyond the event's or a round table's capacity
+        beyond = not_(event_room)
+        if with_seats:  # decided before the seats' UPDATE below: they are all still waiting
+            mine = aliased(SessionSeat)
+            beyond = or_(beyond, exists().where(mine.registration_id == registration_id, mine.status == WAITLISTED,
+                                                not_(_seat_room(mine))))
+        overbooked = or_(overbooked, beyond)
     statements = [
         select(Event.id).where(Event.id == event_id).with_for_update(key_share=True),
         update(Registration).where(Registration.id == registration_id)
-        .values(status=decided(event_room), updated_at=now,
-                overbooked=or_(Registration.overbooked, not_(event_room)) if overbook else Registration.overbooked)
-        .returning(Registration.status, Registration.overbooked),
+        .values(status=decided(event_room), updated_at=now, overbooked=overbooked)
+        .returning(Registration.status),
     ]
     if with_seats:
         statements.append(
             update(SessionSeat).where(SessionSeat.registration_id == registration_id, SessionSeat.status == WAITLISTED)
-            .values(status=decided(_seat_room()), updated_at=now).returning(SessionSeat.session_id, SessionSeat.status))
+            .values(status=decided(_seat_room()), updated_at=now))
     return tuple(statements)
 
 
-def _execute_committing(statements: tuple, params: dict) -> list[list[tuple]]:
-    """Run Core statements with `params`; each one's rows (plain values) in order. With psycopg they go in one
-    pipeline that ends with COMMIT (see `_decide_and_commit`); elsewhere the caller's commit follows."""
+def _execute_committing(statements: list[tuple]) -> list[list[tuple]]:
+    """Run Core statements, each with its parameters; each one's rows (plain values) in order. With psycopg they
+    go in one pipeline that ends with COMMIT (see `_decide_and_commit`), their parameters as the database
+    stores them (no type conversion); elsewhere the caller's commit follows."""
     connection = db.session.connection()
     if connection.dialect.driver != "psycopg":
-        return [[tuple(row) for row in connection.execute(statement, params)] for statement in statements]
+        results = (connection.execute(statement, params) for statement, params in statements)
+        return [[tuple(row) for row in result] if result.returns_rows else [] for result in results]
     raw = connection.connection.dbapi_connection
-    with raw.pipeline():
-        cursors = [raw.execute(sql, compiled.construct_params(params))
-                   for sql, compiled in (_compiled(statement, connection.dialect) for statement in statements)]
-        raw.commit()  # COMMIT and the pipeline's only synchronisation: one round trip for all
-    return [[tuple(row) for row in cursor.fetchall()] for cursor in cursors]
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with raw.pipeline():
+            cursors = [raw.execute(sql, compiled.construct_params(params))
+                       for (sql, compiled), params in ((_compiled(statement, connection.dialect), params)
+                                                       for statement, params in statements)]
+            raw.commit()  # COMMIT and the pipeline's only synchronisation: one round trip for all
+    except dbapi.Error as error:  # as SQLAlchemy would raise it (an IntegrityError is retried by `register`)
+        raise DBAPIError.instance(None, None, error, dbapi.Error) from error
+    return [[tuple(row) for row in cursor.fetchall()] if cursor.description else [] for cursor in cursors]
 
 
 _COMPILED: dict = {}
@@ -561,13 +549,13 @@ def _compiled(statement, dialect) -> tuple[str, object]:
     return _COMPILED[key]
 
 
-def _wait_for_seats(registration: Registration, sessions: Iterable[Session]) -> None:
+def _wait_for_seats(registration: Registration, session_ids: Iterable[int]) -> None:
     """A waiting seat in each session (a seat given up before joins the back of the waiting list again)."""
     existing = {seat.session_id: seat for seat in registration.seats}
-    for session in sessions:
-        seat = existing.get(session.id)
+    for session_id in session_ids:
+        seat = existing.get(session_id)
         if seat is None:
-            registration.seats.append(SessionSeat(session=session, status=WAITLISTED))
+            registration.seats.append(SessionSeat(session_id=session_id, status=WAITLISTED))
         else:
             seat.status, seat.created_at = WAITLISTED, utcnow()
 
@@ -591,31 +579,84 @@ def _check_category(event_id: int, category_id: int | None) -> None:
 
 @dataclass(frozen=True)
 class _RegistrationState:
+    event_id: int
+    opens_at: datetime | None  # the event's registration period
+    closes_at: datetime | None
     existing_id: int | None  # a registration of the same address for the event
     category_known: bool  # the chosen category (or none) is one of the event's
-    category_required: bool  # none chosen while the event offers categories
-    next_id: int | None  # PostgreSQL: the id a new registration takes (its link is derived from it)
+    categories: bool  # the event offers categories
+    sessions_found: int  # how many of the chosen ids are the event's round tables
+    next_id: int  # the id a new registration takes (its link is derived from it)
 
 
-def _registration_state(event_id: int, key: str, category_id: int | None) -> _RegistrationState:
-    """What registering needs to know about the address and the category, in one statement. On PostgreSQL it
-    also draws the next registration id, so that the registration, its link, its seats and its e-mail go in
-    one flush (without it: an INSERT, then an UPDATE for the link's hash once the id is known)."""
-    event_categories = select(Category.id).where(Category.event_id == event_id)
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    row = db.session.execute(select(
-        select(Registration.id).where(Registration.event_id == event_id, Registration.email_key == key)
+def _registration_state(event: int | str, key: str, category_id: int | None,
+                        session_ids: list[int]) -> _RegistrationState | None:
+    """What registering needs to know before writing, in one statement (None: no such event). It also draws
+    the next registration id (PostgreSQL: from the sequence; SQLite: the next one, under the write lock), so
+    that the registration's rows, link included, are written without waiting for an INSERT's answer."""
+    bind = db.session.get_bind()
+    statement = _state_statement(isinstance(event, str), bind.dialect.name == "postgresql")
+    row = db.session.execute(statement, {"event": event, "key": key, "category": category_id,
+                                         "chosen": session_ids}).one_or_none()
+    return None if row is None else _RegistrationState(*row)
+
+
+@cache
+def _state_statement(by_slug: bool, postgresql: bool):
+    """`_registration_state`'s statement, with bound parameters event, key, category and chosen (built once)."""
+    category, chosen = bindparam("category", type_=Integer), bindparam("chosen", expanding=True)
+    of_event = Category.event_id == Event.id
+    next_id = (func.nextval(func.pg_get_serial_sequence("registration", "id")) if postgresql
+               else select(func.coalesce(func.max(Registration.id), 0) + 1).scalar_subquery())
+    return select(
+        Event.id, Event.registration_opens_at, Event.registration_closes_at,
+        select(Registration.id).where(Registration.event_id == Event.id, Registration.email_key == bindparam("key"))
         .scalar_subquery(),
-        event_categories.where(Category.id == category_id).exists() if category_id is not None else true(),
-        event_categories.exists() if category_id is None else false(),
-        func.nextval(func.pg_get_serial_sequence("registration", "id")) if postgresql else null(),
-    )).one()
-    return _RegistrationState(row[0], bool(row[1]), bool(row[2]), row[3])
+        or_(category.is_(None), exists().where(of_event, Category.id == category)),
+        exists().where(of_event),
+        select(func.count()).select_from(Session)
+        .where(Session.event_id == Event.id, Session.id.in_(chosen), Session.takes_registrations).scalar_subquery(),
+        next_id,
+    ).where((Event.slug if by_slug else Event.id) == bindparam("event"))
+
+
+_REGISTRATION_FIELDS = ("first_name", "last_name", "email", "organisation", "job_title", "category_id", "dietary",
+                        "accessibility", "consent_listing")
+
+
+def _new_registration(state: _RegistrationState, key: str, details: RegistrationDetails, session_ids: list[int],
+                      locale: str, source: RegistrationSource, notify: bool) -> tuple[list[tuple], str]:
+    """The INSERTs (statements and parameters) of a new registration with id `state.next_id`, waiting, its
+    waiting seats and its e-mail; and its link's token. Values as stored (enums by name)."""
+    now = utcnow()
+    registration_id = state.next_id
+    salt, token, token_hash = new_link(registration_id)
+    registration = {
+        **{name: getattr(details, name) for name in _REGISTRATION_FIELDS},
+        "id": registration_id, "event_id": state.event_id, "email_key": key,
+        "consent_privacy_at": now if details.consent_privacy else None, "status": WAITLISTED.name,
+        "source": source.name, "locale": locale, "token_hash": token_hash, "token_salt": salt, "overbooked": False,
+        "ical_sequence": 0, "created_at": now, "updated_at": now,
+    }
+    writes = [(_insert(Registration, tuple(registration)), registration)]
+    for session_id in session_ids:
+        seat = {"registration_id": registration_id, "session_id": session_id, "status": WAITLISTED.name,
+                "ical_sequence": 0, "created_at": now, "updated_at": now}
+        writes.append((_insert(SessionSeat, tuple(seat)), seat))
+    if notify:
+        mail = notifications.registered_mail(registration_id, state.event_id, details.email)
+        writes.append((_insert(OutboxMessage, tuple(mail)), mail))
+    return writes, token
+
+
+@cache
+def _insert(model, columns: tuple[str, ...]):
+    """INSERT INTO model's table (columns) with one bound parameter per column, named after it (built once)."""
+    return insert(model.__table__).values({name: bindparam(name) for name in columns})
 
 
 def _write_details(registration: Registration, details: RegistrationDetails) -> None:
-    for name in ("first_name", "last_name", "email", "organisation", "job_title", "category_id", "dietary",
-                 "accessibility", "consent_listing"):
+    for name in _REGISTRATION_FIELDS:
         setattr(registration, name, getattr(details, name))
     if details.consent_privacy and registration.consent_privacy_at is None:
         registration.consent_privacy_at = utcnow()

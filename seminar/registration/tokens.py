@@ -48,11 +48,16 @@ def derive_token(salt: str, registration_id: int) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def new_link(registration_id: int) -> tuple[str, str, str]:
+    """A new link for a registration: (salt, token, token hash); the salt and the hash are what is stored."""
+    salt = new_token()
+    token = derive_token(salt, registration_id)
+    return salt, token, hash_token(token)
+
+
 def issue_token(registration) -> str:
     """Give a registration a new link (revoking the previous one); it must have an id (flushed)."""
-    registration.token_salt = new_token()
-    token = derive_token(registration.token_salt, registration.id)
-    registration.token_hash = hash_token(token)
+    registration.token_salt, token, registration.token_hash = new_link(registration.id)
     return token
 
 

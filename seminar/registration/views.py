@@ -9,7 +9,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from seminar.events.models import Event
-from seminar.events.services import event_id as event_id_for
 from seminar.events.services import get_event
 from seminar.extensions import limiter
 from seminar.mail.outbox import add_composer
@@ -57,15 +56,12 @@ def _show_errors(form, invalid: InvalidDetails) -> None:
 def register(slug: str):
     problem = None
     if request.method == "POST":
-        # Only the event's id before the service: it checks that registration is open, the category and the
-        # round tables itself, under its lock. The page is built only if it has to be shown again.
-        event_id = event_id_for(slug)
-        if event_id is None:
-            abort(404)
+        # Nothing read before the service: it checks the event, that registration is open, the category and
+        # the round tables itself, in one statement. The page is built only if it has to be shown again.
         form = RegistrationForm()
         if form.validate():
             try:
-                services.register(event_id, form.details(consent_privacy=True), form.session_ids(), locale=_locale(),
+                services.register(slug, form.details(consent_privacy=True), form.session_ids(), locale=_locale(),
                                   require_category=True)
             except InvalidDetails as invalid:
                 _show_errors(form, invalid)

@@ -47,14 +47,19 @@ def test_registration_records_its_email_in_one_insert_and_no_invite_statement(se
         with count_queries() as statements:
             outcome = services.register(event.id, details, tables)
         sequences = {s.id: s.sequence for s in event.sessions}
-    normalised = [" ".join(s.split()).lower() for s in statements]
-    assert len([s for s in normalised if s.startswith("insert into outbox_message")]) == 1
-    assert not [s for s in normalised if "outbox_message" in s and not s.startswith("insert")]
-    assert not [s for s in normalised if s.startswith("update session_seat") and "ical_sequence" in s]
+        if db.engine.dialect.name == "sqlite":  # PostgreSQL: the writes go in a psycopg pipeline, unseen here
+            normalised = [" ".join(s.split()).lower() for s in statements]
+            assert len([s for s in normalised if s.startswith("insert into outbox_message")]) == 1
+            assert not [s for s in normalised if "outbox_message" in s and not s.startswith("insert")]
+            assert not [s for s in normalised if s.startswith("update session_seat") and "ical_sequence" in s]
     with app.app_context():
         [recorded] = db.session.scalars(db.select(OutboxMessage).where(
             OutboxMessage.registration_id == outcome.registration_id)).all()
         assert recorded.compose_kind is not None and recorded.text_body == "" and recorded.ics is None
+        # Nothing of the invites yet: their sequences are raised when the worker writes them.
+        seats = db.session.scalars(db.select(SessionSeat).where(SessionSeat.registration_id == outcome.registration_id))
+        assert {seat.session_id: seat.ical_sequence for seat in seats} == dict.fromkeys(tables, 0)
+        assert db.session.get(Registration, outcome.registration_id).ical_sequence == 0
     pending = _pending_invites(app, outcome.registration_id)
     with app.app_context():
         seats = db.session.scalars(db.select(SessionSeat).where(SessionSeat.registration_id == outcome.registration_id))

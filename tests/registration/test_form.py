@@ -147,3 +147,48 @@ def test_closed_registration_is_refused(client, app, seeded):
     response = client.post(REGISTER_URL, data=form_data(seeded))
     assert "Les inscriptions sont closes" in response.text
     assert _registrations(app) == []
+
+
+def test_round_table_or_category_of_another_event_is_refused(client, app, seeded):
+    from seminar.events.models import Category, Event, Session, SessionKind
+
+    with app.app_context():
+        other = Event(slug="autre", title="Autre", starts_at=seeded.starts_at, ends_at=seeded.ends_at)
+        table = Session(event=other, kind=SessionKind.round_table, title="Ailleurs", starts_at=seeded.starts_at,
+                        ends_at=seeded.ends_at)
+        category = Category(event=other, code="ailleurs", label="Ailleurs")
+        db.session.add_all([other, table, category])
+        db.session.commit()
+        foreign = {"sessions": [str(table.id)]}, {"category": str(category.id)}
+    for overrides in foreign:
+        response = client.post(REGISTER_URL, data=form_data(seeded, **overrides))
+        assert response.status_code == 200, overrides
+        assert 'class="error"' in response.text
+    assert _registrations(app) == []
+
+
+def test_registering_for_an_unknown_event_is_not_found(client, app, seeded):
+    response = client.post(REGISTER_URL.replace(seeded.slug, "inconnu"), data=form_data(seeded))
+    assert response.status_code == 404
+    assert _registrations(app) == []
+
+
+def test_a_new_registration_is_stored_as_the_form_gave_it(client, app, seeded):
+    table = round_table_ids(seeded)[0]
+    data = form_data(seeded, dietary="Sans gluten", accessibility="Fauteuil", consent_listing="y")
+    assert client.post(f"{REGISTER_URL}?lang=en", data=data).status_code == 303
+    with app.app_context():
+        [registration] = db.session.scalars(select(Registration)).all()
+        stored = {name: getattr(registration, name) for name in (
+            "first_name", "last_name", "email", "email_key", "organisation", "job_title", "category_id", "dietary",
+            "accessibility", "consent_listing", "overbooked", "ical_sequence", "locale")}
+        assert stored == {
+            "first_name": "Camille", "last_name": "Durand", "email": "camille.durand@example.org",
+            "email_key": "camille.durand@example.org", "organisation": "Cancéropôle Est", "job_title": "Chercheuse",
+            "category_id": seeded.categories[0].id, "dietary": "Sans gluten", "accessibility": "Fauteuil",
+            "consent_listing": True, "overbooked": False, "ical_sequence": 0, "locale": "en"}
+        assert registration.source.value == "web" and registration.status is RegistrationStatus.confirmed
+        assert registration.created_at <= registration.updated_at and registration.consent_privacy_at is not None
+        [seat] = registration.seats
+        assert (seat.session_id, seat.status, seat.ical_sequence) == (table, RegistrationStatus.confirmed, 0)
+        assert registration.token_salt and len(registration.token_hash) == 64
