@@ -26,7 +26,22 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, case, delete, exists, func, insert, literal, not_, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -191,12 +206,12 @@ def _register(event: int | str, details: RegistrationDetails, chosen_ids: list[i
     with _write_transaction():
         begin_write_transaction()
         key = email_key(details.email)
-        state = _registration_state(event, key, details.category_id, chosen_ids)
+        state = _registration_state(event, key, details.category_id)
         if state is None:
             raise RegistrationNotFound()
         if source is RegistrationSource.web and not registration_open_between(state.opens_at, state.closes_at):
             raise RegistrationClosed()
-        if state.sessions_found != len(chosen_ids):
+        if not state.offers(chosen_ids):
             raise InvalidDetails({"sessions": str(_l("Choose among the round tables offered."))})
         if not state.category_known or (require_category and details.category_id is None and state.categories):
             raise InvalidDetails({"category": str(_l("Choose a category from the list."))})
@@ -585,26 +600,30 @@ class _RegistrationState:
     existing_id: int | None  # a registration of the same address for the event
     category_known: bool  # the chosen category (or none) is one of the event's
     categories: bool  # the event offers categories
-    sessions_found: int  # how many of the chosen ids are the event's round tables
+    round_tables: str | None  # the ids of the event's round tables, comma-separated (None: it has none)
     next_id: int  # the id a new registration takes (its link is derived from it)
 
+    def offers(self, session_ids: list[int]) -> bool:
+        """Whether every id in `session_ids` is one of the event's round tables."""
+        return {str(i) for i in session_ids} <= set((self.round_tables or "").split(","))
 
-def _registration_state(event: int | str, key: str, category_id: int | None,
-                        session_ids: list[int]) -> _RegistrationState | None:
+
+def _registration_state(event: int | str, key: str, category_id: int | None) -> _RegistrationState | None:
     """What registering needs to know before writing, in one statement (None: no such event). It also draws
     the next registration id (PostgreSQL: from the sequence; SQLite: the next one, under the write lock), so
     that the registration's rows, link included, are written without waiting for an INSERT's answer."""
     bind = db.session.get_bind()
     statement = _state_statement(isinstance(event, str), bind.dialect.name == "postgresql")
-    row = db.session.execute(statement, {"event": event, "key": key, "category": category_id,
-                                         "chosen": session_ids}).one_or_none()
+    row = db.session.execute(statement, {"event": event, "key": key, "category": category_id}).one_or_none()
     return None if row is None else _RegistrationState(*row)
 
 
 @cache
 def _state_statement(by_slug: bool, postgresql: bool):
-    """`_registration_state`'s statement, with bound parameters event, key, category and chosen (built once)."""
-    category, chosen = bindparam("category", type_=Integer), bindparam("chosen", expanding=True)
+    """`_registration_state`'s statement, with bound parameters event, key and category (built once; the round
+    tables come as a list, not checked with an IN of the chosen ids, which SQLAlchemy would render anew for
+    every request)."""
+    category = bindparam("category", type_=Integer)
     of_event = Category.event_id == Event.id
     next_id = (func.nextval(func.pg_get_serial_sequence("registration", "id")) if postgresql
                else select(func.coalesce(func.max(Registration.id), 0) + 1).scalar_subquery())
@@ -614,8 +633,8 @@ def _state_statement(by_slug: bool, postgresql: bool):
         .scalar_subquery(),
         or_(category.is_(None), exists().where(of_event, Category.id == category)),
         exists().where(of_event),
-        select(func.count()).select_from(Session)
-        .where(Session.event_id == Event.id, Session.id.in_(chosen), Session.takes_registrations).scalar_subquery(),
+        select(func.aggregate_strings(cast(Session.id, String), ","))
+        .where(Session.event_id == Event.id, Session.takes_registrations).scalar_subquery(),
         next_id,
     ).where((Event.slug if by_slug else Event.id) == bindparam("event"))
 
