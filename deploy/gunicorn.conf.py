@@ -51,3 +51,14 @@ def post_fork(server, worker):
         handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(loglevel.upper())
+
+
+def post_worker_init(worker):
+    """Once the application is loaded in the worker, move its objects to the garbage collector's permanent
+    generation (gc.freeze): the full collections that come every so many requests then traverse only what
+    requests made, not the whole application. In bench/registration.py without it, the first full collection
+    in each worker paused it for hundreds of milliseconds and set the POST p99 (one run, PostgreSQL: p99 323
+    ms, max 588 ms; with it 194 and 206 ms)."""
+    import gc
+
+    gc.freeze()

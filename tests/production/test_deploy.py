@@ -33,6 +33,18 @@ def test_gunicorn_workers_follow_the_cpu_count(monkeypatch):
     assert settings["accesslog"] == "-"
 
 
+def test_a_gunicorn_worker_freezes_the_loaded_application_out_of_garbage_collection(monkeypatch):
+    import gc
+
+    settings = _gunicorn_settings(monkeypatch)
+    assert gc.get_freeze_count() == 0
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_gunicorn_settings_from_the_environment(monkeypatch):
     settings = _gunicorn_settings(monkeypatch, SEMINAR_WORKERS="3", SEMINAR_THREADS="4", SEMINAR_BIND="0.0.0.0:9000")
     assert (settings["workers"], settings["threads"], settings["worker_class"]) == (3, 4, "gthread")
