@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, g, has_request_context, render_template, request, session, url_for
 from flask_babel import get_locale
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Gone, HTTPException, NotFound
 
 from seminar import resource_dir
 from seminar.database import configure_engine
@@ -137,7 +137,11 @@ def _register_error_pages(app: Flask) -> None:
     def http_error(error: HTTPException):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return {"error": error.name, "status": error.code}, error.code
-        return render_template("errors/error.html", error=error), error.code
+        # A view's own explanation (abort(404 or 410, description=…), translated) is shown; werkzeug's generic
+        # English descriptions, and those of other libraries' errors (CSRF, rate limits, hosts), are not.
+        own = type(error) in (NotFound, Gone) and error.description != type(error).description
+        message = error.description if own else None
+        return render_template("errors/error.html", error=error, message=message), error.code
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -187,7 +191,7 @@ def _register_cli(app: Flask) -> None:
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import export_event_command, import_event_command, seed_command
     from seminar.ical.cli import ics_command
-    from seminar.jobs.cli import worker_command
+    from seminar.jobs.cli import housekeeping_command, worker_command
     from seminar.mail.cli import outbox_group
 
     app.cli.add_command(seed_command)
@@ -199,6 +203,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(badges_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(housekeeping_command)
     app.cli.add_command(registrations_cli)
 
 

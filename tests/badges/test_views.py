@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from io import BytesIO
 
 import pytest
@@ -40,6 +41,17 @@ def test_own_badge_waitlisted_gets_a_clear_404(app, seeded, client):
     person = add_registrant(app, "Attente", "Liste", status=RegistrationStatus.waitlisted)
     response = client.get(f"/registrations/{person.token}/badge.pdf")
     assert response.status_code == 404 and b"%PDF" not in response.data
+    assert "Le badge est disponible une fois votre inscription confirmée." in response.text
+
+
+def test_error_pages_show_only_our_own_explanations(app, seeded, client):
+    """werkzeug's English descriptions, and other libraries' (here a CSRF refusal), stay off the page."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(f"/events/{SLUG}/register", data={"first_name": "Ana"})
+    assert response.status_code == 400
+    assert "CSRF" not in response.text and "Votre demande n'a pas pu être traitée" in html.unescape(response.text)
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404 and "The requested URL was not found" not in missing.text
 
 
 def test_admin_badges_require_an_organiser(app, seeded, client):
