@@ -385,7 +385,12 @@ class BadgeCache:
             return None
 
     def __contains__(self, key: str) -> bool:
-        return self.path(key).is_file()
+        """Whether the part is here; an export asks before using it, which marks it used now (see `prune`)."""
+        try:
+            os.utime(self.path(key))
+        except FileNotFoundError:
+            return False
+        return True
 
     def put(self, key: str, data: bytes) -> None:
         path = self.path(key)
@@ -393,6 +398,19 @@ class BadgeCache:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as handle:
             handle.write(data)
         os.replace(handle.name, path)
+
+    def prune(self, unused_since: float) -> int:
+        """Delete the parts (and left-over temporary files) last used before `unused_since` (a timestamp);
+        returns how many files went. An export under way has just marked the parts it uses."""
+        removed = 0
+        for path in [*self.directory.glob("*/*.frag"), *self.directory.glob("*/.tmp-*")]:
+            try:
+                if path.stat().st_mtime < unused_since:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another clean-up took it
+                continue
+        return removed
 
 
 class _MemoryCache(BadgeCache):

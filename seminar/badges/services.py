@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from seminar.badges.layouts import LAYOUTS
-from seminar.badges.render import badge_data, log_harfbuzz_subset_status, render_badge_pdf, render_badges
+from seminar.badges.render import BadgeCache, badge_data, log_harfbuzz_subset_status, render_badge_pdf, render_badges
 from seminar.events.models import Event, Session
 from seminar.extensions import db
 from seminar.jobs.services import JobContext, JobResult, enqueue_job
@@ -26,6 +27,12 @@ class BadgeRequestError(ValueError):
 
 def badge_cache_dir() -> Path:
     return Path(current_app.instance_path) / "cache" / "badges"
+
+
+def prune_badge_cache() -> int:
+    """Housekeeping: delete rendered badge parts no export has used for BADGE_CACHE_RETENTION_DAYS."""
+    unused_since = time.time() - current_app.config["BADGE_CACHE_RETENTION_DAYS"] * 86400
+    return BadgeCache(badge_cache_dir()).prune(unused_since)
 
 
 def _sort_key(registration: Registration) -> tuple[str, str]:

@@ -116,6 +116,8 @@ def status(slug: str, job_id: int):
 def download(slug: str, job_id: int):
     event = _event(slug)
     job = _job(event, job_id)
+    if job.status is JobStatus.expired:
+        abort(410, description=_("This export is no longer kept: prepare the badges again."))
     result = get_job_result(job.id)
     if result is None:
         abort(404, description=_("These badges are not ready."))

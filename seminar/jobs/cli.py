@@ -1,4 +1,4 @@
-"""`flask worker`: runs background jobs (badge exports) and delivers the e-mail outbox."""
+"""`flask worker`: runs background jobs (badge exports) and delivers the e-mail outbox; `flask housekeeping`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from seminar.jobs.services import work
+from seminar.jobs.services import housekeeping, work
 
 
 @click.command("worker")
@@ -27,3 +27,11 @@ def worker_command(once: bool, poll_interval: float) -> None:
         signal.signal(signum, lambda *_: stop.set())
     click.echo("worker: running jobs and delivering mail" + (" until idle" if once else " (Ctrl-C stops)"))
     work(app, stop=stop, once=once, poll_interval=poll_interval)
+
+
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping_command() -> None:
+    """Clear away what is no longer kept (old badge exports, unused badge parts); `flask worker` does it hourly."""
+    for name, removed in housekeeping().items():
+        click.echo(f"{name}: {removed} removed")

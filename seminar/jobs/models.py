@@ -17,6 +17,8 @@ class JobStatus(enum.Enum):
     running = "running"
     done = "done"
     failed = "failed"
+    # Done, and its result dropped after JOB_RESULT_RETENTION_DAYS (seminar.jobs.services.expire_job_results).
+    expired = "expired"
 
 
 class Job(db.Model):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 # kind → "module:function" taking a JobContext and returning a JobResult.
 JOB_HANDLERS = {
     "badge_export": "seminar.badges.services:run_badge_export",
+}
+# What is cleared away now and then (`housekeeping`): name → "module:function" returning how many things it
+# removed, each run in the app context in a transaction of its own.
+HOUSEKEEPING_TASKS = {
+    "expired job results": "seminar.jobs.services:expire_job_results",
+    "unused badge parts": "seminar.badges.services:prune_badge_cache",
 }
 
 
@@ -142,8 +149,37 @@ def claim_next_job() -> tuple[int, int] | None:
 
 
 def _handler(kind: str) -> Callable[[JobContext], JobResult]:
-    module_name, _, function = JOB_HANDLERS[kind].partition(":")
+    return _imported(JOB_HANDLERS[kind])
+
+
+def _imported(path: str) -> Callable:
+    module_name, _, function = path.partition(":")
     return getattr(importlib.import_module(module_name), function)
+
+
+def expire_job_results() -> int:
+    """Drop the results (badge PDFs) of jobs finished more than JOB_RESULT_RETENTION_DAYS ago; they become
+    `expired` (the export can be run again). Returns how many."""
+    cutoff = utcnow() - timedelta(days=current_app.config["JOB_RESULT_RETENTION_DAYS"])
+    begin_write_transaction()
+    expired = db.session.execute(
+        update(Job).where(Job.status == JobStatus.done, Job.finished_at < cutoff)
+        .values(status=JobStatus.expired, result=None)
+    ).rowcount
+    db.session.commit()
+    return expired
+
+
+def housekeeping() -> dict[str, int]:
+    """Run every task of HOUSEKEEPING_TASKS; what each removed (a task that fails is logged, the others run)."""
+    removed = {}
+    for name, path in HOUSEKEEPING_TASKS.items():
+        try:
+            removed[name] = _imported(path)()
+        except Exception:  # noqa: BLE001  (logged; the worker goes on)
+            db.session.rollback()
+            log.exception("housekeeping task %r failed", name)
+    return removed
 
 
 def _finish(job_id: int, attempt: int, **values) -> bool:
@@ -225,12 +261,19 @@ def deliver_outbox() -> int:
 
 
 def work(app, *, stop: threading.Event | None = None, once: bool = False, poll_interval: float = 1.0) -> None:
-    """The worker loop: jobs first, then the outbox; sleeps when idle. `once`: stop when idle."""
+    """The worker loop: jobs first, then the outbox; sleeps when idle. `once`: stop when idle. Every
+    HOUSEKEEPING_INTERVAL seconds (first when it starts) it also runs `housekeeping`."""
     stop = stop or threading.Event()
+    next_housekeeping = 0.0
     while not stop.is_set():
         busy = False
         try:
             with app.app_context():
+                if time.monotonic() >= next_housekeeping:
+                    next_housekeeping = time.monotonic() + app.config["HOUSEKEEPING_INTERVAL"]
+                    removed = housekeeping()
+                    if any(removed.values()):
+                        log.info("housekeeping: %s", ", ".join(f"{n} {name}" for name, n in removed.items()))
                 busy = run_next_job()
                 busy = bool(deliver_outbox()) or busy
         except Exception:  # keep the worker alive through a database outage; retried after a pause
