@@ -58,9 +58,11 @@ JOB_STALE_AFTER = 60
 JOB_MAX_ATTEMPTS = 3
 # Housekeeping, by the worker every HOUSEKEEPING_INTERVAL seconds (or `flask housekeeping`, e.g. from cron):
 # the results of jobs (badge PDFs, kept in the database) are dropped JOB_RESULT_RETENTION_DAYS after they
-# were made; rendered badge parts not used by an export for BADGE_CACHE_RETENTION_DAYS are deleted.
+# were made; rendered badge parts not used by an export for BADGE_CACHE_RETENTION_DAYS are deleted; e-mails
+# sent more than MAIL_SENT_RETENTION_DAYS ago are deleted from the outbox.
 HOUSEKEEPING_INTERVAL = 3600
 JOB_RESULT_RETENTION_DAYS = 7
 BADGE_CACHE_RETENTION_DAYS = 30
+MAIL_SENT_RETENTION_DAYS = 30
 # Processes that render badges in bulk (0: one per core).
 BADGE_RENDER_PROCESSES = 0

@@ -38,6 +38,7 @@ JOB_HANDLERS = {
 HOUSEKEEPING_TASKS = {
     "expired job results": "seminar.jobs.services:expire_job_results",
     "unused badge parts": "seminar.badges.services:prune_badge_cache",
+    "sent e-mails": "seminar.mail.outbox:prune_sent",
 }
 
 

@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import Flask, current_app
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from seminar.database import begin_write_transaction
@@ -170,6 +170,18 @@ def compose_pending(limit: int = 100) -> int:
         db.session.commit()
         handled += 1
     return handled
+
+
+def prune_sent() -> int:
+    """Housekeeping: delete the messages sent more than MAIL_SENT_RETENTION_DAYS ago (their bodies hold
+    names, addresses and self-service links). Pending and failed ones stay. Returns how many went."""
+    cutoff = utcnow() - timedelta(days=current_app.config["MAIL_SENT_RETENTION_DAYS"])
+    begin_write_transaction()
+    removed = db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.status == OutboxStatus.sent, OutboxMessage.sent_at < cutoff)
+    ).rowcount
+    db.session.commit()
+    return removed
 
 
 def _mail_domain() -> str:

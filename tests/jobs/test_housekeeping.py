@@ -81,6 +81,23 @@ def test_badge_parts_unused_for_the_retention_period_are_deleted(app):
         assert "aa-old" not in cache and "bb-recent" in cache and "cc-old-but-used" in cache
 
 
+def test_emails_sent_long_ago_are_deleted_and_the_others_kept(app):
+    from seminar.mail.models import OutboxMessage, OutboxStatus
+
+    now = utcnow()
+    ages = {"sent-old": (OutboxStatus.sent, 40), "sent-recent": (OutboxStatus.sent, 5),
+            "failed-old": (OutboxStatus.failed, 40), "pending-old": (OutboxStatus.pending, 40)}
+    with app.app_context():
+        for subject, (status, days) in ages.items():
+            db.session.add(OutboxMessage(to_addr="ana@example.org", subject=subject, text_body="Bonjour", status=status,
+                                         created_at=now - timedelta(days=days), next_attempt_at=now + timedelta(days=1),
+                                         sent_at=now - timedelta(days=days) if status is OutboxStatus.sent else None))
+        db.session.commit()
+        assert housekeeping()["sent e-mails"] == 1
+        left = set(db.session.scalars(db.select(OutboxMessage.subject)))
+    assert left == {"sent-recent", "failed-old", "pending-old"}
+
+
 def test_the_worker_keeps_house_when_it_starts(app, seeded):
     job_id = _finished_job(app, days_ago=8)
     work(app, once=True)
@@ -92,4 +109,4 @@ def test_housekeeping_command_reports_what_it_removed(app, seeded, runner):
     result = runner.invoke(args=["housekeeping"])
     assert result.exit_code == 0, result.output
     assert "expired job results: 1 removed" in result.output
-    assert "unused badge parts: 0 removed" in result.output
+    assert "unused badge parts: 0 removed" in result.output and "sent e-mails: 0 removed" in result.output
