@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
+
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from seminar.extensions import db
@@ -20,7 +24,7 @@ def configure_engine(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -29,8 +33,40 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate") or _in_unsafe_request()
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            _begin_immediate(connection.connection.dbapi_connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
         connection.info[_HOLDS_WRITE_LOCK] = bool(immediate)
+
+
+BUSY_TIMEOUT_MS = 30_000
+# Waiting for SQLite's write lock: tries this often at most, after a first short pause.
+_LOCK_POLL_FIRST, _LOCK_POLL_MAX = 0.0005, 0.004
+
+
+def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock in steps of a few milliseconds. SQLite's own busy handler
+    sleeps ever longer between tries (up to 100 ms), so that under a rush the process that has waited longest
+    is often the last to get the lock: in bench/registration.py on SQLite some registrations waited seconds.
+    Gives up after BUSY_TIMEOUT_MS, as the busy handler would (OperationalError, "database is locked")."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = _LOCK_POLL_FIRST
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise exc.OperationalError("BEGIN IMMEDIATE", (), error) from error
+            time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311  (spreading retries, not a secret)
+            pause = min(pause * 2, _LOCK_POLL_MAX)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -66,3 +66,55 @@ def test_get_requests_do_not_take_the_write_lock(app, seeded, sqlite_only):
 
     assert app.test_client().get("/test-read-only").status_code == 200
     assert seen["in_transaction"] is True
+
+
+def test_a_writer_waits_for_the_write_lock_and_takes_it_once_released(app, seeded, sqlite_only):
+    """BEGIN IMMEDIATE polls the lock itself (see seminar.database._begin_immediate); SQLite's busy timeout is
+    put back afterwards for the statements that rely on it."""
+    from seminar.database import BUSY_TIMEOUT_MS, begin_write_transaction
+
+    with app.app_context():
+        holder = db.engine.raw_connection()
+    holder.cursor().execute("BEGIN IMMEDIATE")
+    released = []
+
+    def release():
+        time.sleep(0.3)
+        released.append(time.monotonic())
+        holder.cursor().execute("COMMIT")
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    try:
+        with app.app_context():
+            begin_write_transaction()
+            acquired = time.monotonic()
+            connection = db.session.connection()
+            assert connection.connection.driver_connection.in_transaction
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+            db.session.rollback()
+    finally:
+        thread.join()
+        holder.close()
+    assert acquired >= released[0]
+
+
+def test_a_writer_gives_up_when_the_lock_is_never_released(app, seeded, sqlite_only, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from seminar import database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    with app.app_context():
+        holder = db.engine.raw_connection()
+    holder.cursor().execute("BEGIN IMMEDIATE")
+    try:
+        with app.app_context():
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="locked"):
+                database.begin_write_transaction()
+            assert 0.2 <= time.monotonic() - started < 2
+            db.session.rollback()
+    finally:
+        holder.cursor().execute("ROLLBACK")
+        holder.close()
