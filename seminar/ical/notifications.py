@@ -37,13 +37,15 @@ UPDATE_DELAY_SECONDS = 120
 def attach_invites(mail: RegistrantMail) -> None:
     """Calendar part provider for registrant e-mails (see `seminar.registration.notifications`).
 
-    Confirmation and promotion of a confirmed registration: REQUEST for the event; cancellation: CANCEL
-    (only if an invite was ever sent). Round tables confirmed or released by that change get their own
-    REQUEST or CANCEL message.
+    Confirmation, and promotion of the registration itself: REQUEST for the event (a promotion of seats
+    alone sends none: the event's invite was sent with the confirmation); cancellation: CANCEL (only if an
+    invite was ever sent). Round tables confirmed or released by that change get their own REQUEST or
+    CANCEL message.
     """
     registration = mail.registration
     confirmed = registration.status is RegistrationStatus.confirmed
-    if confirmed and mail.kind in (MailKind.confirmation, MailKind.promoted):
+    confirms_event = mail.kind is MailKind.confirmation or (mail.kind is MailKind.promoted and not mail.seats_only)
+    if confirmed and confirms_event:
         registration.ical_sequence += 1
         mail.ics, mail.ics_method = _event_ics(registration, REQUEST), REQUEST
     elif mail.kind is MailKind.cancelled and registration.ical_sequence > 0:

@@ -68,6 +68,8 @@ class RegistrantMail:
     manage_url: str
     sessions_confirmed: list[Session] = field(default_factory=list)
     sessions_released: list[Session] = field(default_factory=list)
+    # A promotion of round-table seats only: the registration was confirmed before (no new event invite).
+    seats_only: bool = False
     ics: str | None = None
     ics_method: str | None = None
     coalesce_key: str | None = None
@@ -111,6 +113,7 @@ def compose(
     *,
     sessions_confirmed: Iterable[Session] = (),
     sessions_released: Iterable[Session] = (),
+    seats_only: bool = False,
 ) -> RegistrantMail:
     """Render the e-mail of `kind` for `registration`, in the registrant's language."""
     event = registration.event
@@ -132,7 +135,7 @@ def compose(
         text_body = render_template("mail/registration.txt", **context)
         html_body = render_template("mail/registration.html", subject=subject, **context)
     return RegistrantMail(kind, registration, registration.email, subject, text_body, html_body, link,
-                          confirmed, released)
+                          confirmed, released, seats_only)
 
 
 COMPOSE_KIND = "registrant"
@@ -144,12 +147,14 @@ def notify(
     *,
     sessions_confirmed: Iterable[Session] = (),
     sessions_released: Iterable[Session] = (),
+    seats_only: bool = False,
 ) -> OutboxMessage:
     """Record in the outbox, within the caller's transaction, that `registration` is to get the e-mail of
     `kind` (one INSERT, no commit). The outbox worker writes it (`write_mail`) before sending: composing it
-    here would keep the event's lock while templates and invites are rendered."""
+    here would keep the event's lock while templates and invites are rendered. `seats_only`: a promotion
+    of round-table seats alone (see `RegistrantMail.seats_only`)."""
     return _record(registration, {"kind": kind.value, "confirmed": [s.id for s in sessions_confirmed],
-                                  "released": [s.id for s in sessions_released]})
+                                  "released": [s.id for s in sessions_released], "seats_only": seats_only})
 
 
 # A new registration's e-mail: its confirmation or waiting-list e-mail, whichever holds when it is written.
@@ -196,7 +201,8 @@ def write_mail(message: OutboxMessage, about: dict) -> None:
     sessions = _sessions({*about.get("confirmed", ()), *about.get("released", ())})
     confirmed = [sessions[i] for i in about.get("confirmed", ()) if i in sessions and i in held]
     released = [sessions[i] for i in about.get("released", ()) if i in sessions and i not in held]
-    mail = compose(MailKind(about["kind"]), registration, sessions_confirmed=confirmed, sessions_released=released)
+    mail = compose(MailKind(about["kind"]), registration, sessions_confirmed=confirmed, sessions_released=released,
+                   seats_only=about.get("seats_only", False))
     for provider in current_app.extensions.get(_EXTENSION_KEY, []):
         provider(mail)
     write(message, mail.to_addr, mail.subject, mail.text_body, mail.html_body,

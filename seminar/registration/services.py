@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 
@@ -373,7 +373,7 @@ def promote_registration(registration_id: int, *, session_id: int | None = None)
             session = sessions[session_id]
             beyond = session.capacity is not None and _confirmed_in_session(session.id) >= session.capacity
         registration.overbooked = registration.overbooked or beyond
-        promoted: dict[int, tuple[Registration, list[Session]]] = {}
+        promoted: dict[int, _Promotion] = {}
         _mark_promoted(promoted, registration, seat, utcnow())
         _notify_promoted(promoted)
 
@@ -738,7 +738,7 @@ def _cancel_locked(registration: Registration, event: Event, *, notify: bool) ->
 def _promote(event: Event, sessions: Iterable[Session], *, event_level: bool) -> list[int]:
     """Move the oldest waitlisted registrations (and seats) into free places; one e-mail per person."""
     db.session.flush()
-    promoted: dict[int, tuple[Registration, list[Session]]] = {}
+    promoted: dict[int, _Promotion] = {}
     now = utcnow()
     if event_level:
         free = None if event.capacity is None else event.capacity - _confirmed_in_event(event.id)
@@ -769,20 +769,30 @@ def _promote(event: Event, sessions: Iterable[Session], *, event_level: bool) ->
     return sorted(promoted)
 
 
-def _mark_promoted(promoted: dict[int, tuple[Registration, list[Session]]], registration: Registration,
-                   seat: SessionSeat | None, now) -> None:
+@dataclass
+class _Promotion:
+    """What one person was promoted to in one change: the registration itself (off the event's waiting
+    list), and the round tables whose seats were confirmed."""
+    registration: Registration
+    event: bool = False
+    sessions: list[Session] = field(default_factory=list)
+
+
+def _mark_promoted(promoted: dict[int, _Promotion], registration: Registration, seat: SessionSeat | None,
+                   now) -> None:
     """Confirm the registration (seat None) or its seat, and note it in `promoted` for the e-mail."""
+    promotion = promoted.setdefault(registration.id, _Promotion(registration))
     if seat is None:
-        registration.status = CONFIRMED
+        registration.status, promotion.event = CONFIRMED, True
     else:
         seat.status = CONFIRMED
+        promotion.sessions.append(seat.session)
     registration.promoted_at = now
-    sessions_confirmed = promoted.setdefault(registration.id, (registration, []))[1]
-    if seat is not None:
-        sessions_confirmed.append(seat.session)
 
 
-def _notify_promoted(promoted: dict[int, tuple[Registration, list[Session]]]) -> None:
-    """One promotion e-mail per person (with the calendar invites of what was confirmed)."""
-    for registration, sessions_confirmed in promoted.values():
-        notifications.notify(MailKind.promoted, registration, sessions_confirmed=sessions_confirmed)
+def _notify_promoted(promoted: dict[int, _Promotion]) -> None:
+    """One promotion e-mail per person (with the calendar invites of what was confirmed: the event's only
+    when the registration itself was promoted, not for a seat alone)."""
+    for promotion in promoted.values():
+        notifications.notify(MailKind.promoted, promotion.registration, sessions_confirmed=promotion.sessions,
+                             seats_only=not promotion.event)

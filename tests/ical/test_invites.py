@@ -157,6 +157,25 @@ def test_promotion_sends_request_then(seeded, app, smtp_inbox):
     after = _invites(smtp_inbox.take())
     promoted = [m for m, _, msg in _for_session_messages(after, table) if msg["To"] == "second@example.org"]
     assert promoted == ["REQUEST"]
+    # Only the seat was promoted: the event's invite came with the confirmation and is not sent again.
+    assert not [v for _, v, msg in after if msg["To"] == "second@example.org" and "-session-" not in str(v["uid"])]
+
+
+def test_promotion_off_the_event_waiting_list_sends_the_event_invite(seeded, app, smtp_inbox):
+    with app.app_context():
+        db.session.scalar(db.select(Event).where(Event.slug == SLUG)).capacity = 1
+        db.session.commit()
+    first_id, _ = register(app, "first@example.org", [])
+    register(app, "second@example.org", [])
+    deliver(app)
+    before = _invites(smtp_inbox.take())
+    assert [msg["To"] for _, _, msg in before] == ["first@example.org"]
+    with app.app_context():
+        services.cancel(first_id)
+    deliver(app)
+    after = _invites(smtp_inbox.take())
+    to_second = [(m, msg["Subject"]) for m, v, msg in after if msg["To"] == "second@example.org"]
+    assert to_second == [("REQUEST", f"Une place vous est attribuée : {seeded.title}")]
 
 
 def _for_session_messages(invites, session_id):
