@@ -172,6 +172,8 @@ def update_event(event_id: int, details: EventDetails) -> Event:
     _apply(event, details)
     if changed:
         record("event.update", event_id=event.id, target_type="event", target_id=event.id, details=changed)
+    _update_invites(event, event_invite=bool(changed.keys() & _EVENT_INVITE_FIELDS),
+                    session_invites=bool(changed.keys() & _SESSION_INVITE_FIELDS))
     db.session.commit()
     if raised:
         _capacity_changed(event_id, None)
@@ -197,10 +199,13 @@ def save_venue(event_id: int, details: VenueDetails) -> Venue:
         venue = Venue(event_id=event_id)
         db.session.add(venue)
     changed = _changes(venue, details) if not created else {"name": [None, details.name]}
+    location = None if created else venue.one_line
     _apply(venue, details)
     db.session.flush()
     if changed:
         record("venue.update", event_id=event_id, target_type="venue", target_id=venue.id, details=changed)
+    if venue.one_line != location:  # every invite shows where
+        _update_invites(db.session.get(Event, event_id), event_invite=True, session_invites=True)
     db.session.commit()
     return venue
 
@@ -444,6 +449,25 @@ def _owned(model, object_id: int | None, event_id: int, missing=_MISSING):
             return missing
         raise ProgrammeError({"": _("This item does not belong to this event.")})
     return obj
+
+
+# What the event's own invite shows (seminar.ical.calendar.event_invite), and what the round tables' invites
+# show of the event (its address in their links, its organiser, its time zone); the venue is on both.
+_EVENT_INVITE_FIELDS = frozenset({"slug", "title", "subtitle", "description", "starts_at", "ends_at", "timezone",
+                                  "organiser", "contact_email"})
+_SESSION_INVITE_FIELDS = frozenset({"slug", "timezone", "organiser", "contact_email"})
+
+
+def _update_invites(event: Event, *, event_invite: bool, session_invites: bool) -> None:
+    """Queue the calendar updates that a change of the event (or its venue) calls for, in this transaction."""
+    if event_invite:
+        from seminar.ical.notifications import event_changed
+
+        event_changed(event)
+    if session_invites:
+        for session in event.sessions:
+            session.sequence += 1
+            _session_changed(session)
 
 
 def _session_changed(session: Session) -> None:

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from seminar.events.models import Session
+from seminar.events.models import Event, Session
 from seminar.extensions import db, utcnow
 from seminar.formatting import local_datetime, local_time
 from seminar.ical.calendar import CANCEL, REQUEST, Site, event_invite, location_text, session_invite
@@ -77,6 +77,41 @@ def session_deleted(session: Session) -> int:
     for seat in seats:
         _send_seat_invite(seat, CANCEL, bump=False)
     return len(seats)
+
+
+def event_changed(event: Event) -> int:
+    """An organiser changed what the event's own invite shows (its title, description, times, organiser or
+    venue): queue an updated REQUEST for each confirmed registrant who was sent the invite, held back like
+    the round tables' updates so that quick edits send one. Returns how many were queued."""
+    db.session.flush()
+    registrations = list(db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.confirmed,
+               Registration.ical_sequence > 0, Registration.anonymised_at.is_(None))
+        .order_by(Registration.id)
+    ))
+    site = _site()
+    for registration in registrations:
+        registration.ical_sequence += 1
+        with force_locale(_locale(registration)):
+            subject = _("Updated: %(title)s", title=event.title)
+            when = _("%(start)s to %(end)s", start=local_datetime(event.starts_at, event.timezone),
+                     end=local_datetime(event.ends_at, event.timezone))
+            intro = _("The organisers have changed the event; your calendar will be updated.")
+            manage = _("Manage your registration: %(url)s", url=manage_url(registration))
+            lines = [intro, "", event.title, when, location_text(event), "", manage]
+            ics = _event_ics(registration, REQUEST)
+        message = enqueue(registration.email, subject, "\n".join(lines), ics=ics, ics_method=REQUEST,
+                          coalesce_key=f"ical:{site.uid(event, registration=registration)}", event_id=event.id,
+                          registration_id=registration.id)
+        _hold_back(message)
+    return len(registrations)
+
+
+def _hold_back(message) -> None:
+    """An update waits ICAL_UPDATE_DELAY seconds, so that the next quick edit replaces it (one update sent)."""
+    seconds = current_app.config.get("ICAL_UPDATE_DELAY", UPDATE_DELAY_SECONDS)
+    message.next_attempt_at = utcnow() + timedelta(seconds=seconds)
 
 
 def _confirmed_seats(session: Session) -> list[SessionSeat]:
@@ -134,6 +169,5 @@ def _send_seat_invite(seat: SessionSeat, method: str, *, bump: bool, delay: bool
         coalesce_key=f"ical:{site.uid(event, session, registration)}", first_for_key=first_invite,
         event_id=event.id, registration_id=registration.id,
     )
-    if delay:  # held back so that the next quick edit replaces it instead of sending a second update
-        seconds = current_app.config.get("ICAL_UPDATE_DELAY", UPDATE_DELAY_SECONDS)
-        message.next_attempt_at = utcnow() + timedelta(seconds=seconds)
+    if delay:
+        _hold_back(message)

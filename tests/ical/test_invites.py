@@ -191,3 +191,70 @@ def test_waitlisted_registration_gets_no_invite(seeded, app, smtp_inbox):
     messages = smtp_inbox.take()
     assert len(messages) == 1  # the waiting-list e-mail, without a calendar part
     assert all(part.get_content_type() != "text/calendar" for part in messages[0].walk())
+
+
+def _event_details(app, **changes):
+    from dataclasses import fields
+
+    from seminar.events import programme
+
+    with app.app_context():
+        event = db.session.scalar(db.select(Event).where(Event.slug == SLUG))
+        values = {f.name: getattr(event, f.name) for f in fields(programme.EventDetails)}
+        return event.id, programme.EventDetails(**{**values, **changes})
+
+
+def _update_event(app, **changes) -> None:
+    from seminar.events import programme
+
+    event_id, details = _event_details(app, **changes)
+    with app.app_context():
+        programme.update_event(event_id, details)
+
+
+def _event_invites(invites, to_addr):
+    return [(m, v) for m, v, msg in invites if msg["To"] == to_addr and "-session-" not in str(v["uid"])]
+
+
+def test_moving_the_event_updates_each_registrants_event_invite_once(seeded, app, smtp_inbox):
+    register(app, "camille@example.org", [])
+    deliver(app)
+    [(_, sent)] = _event_invites(_invites(smtp_inbox.take()), "camille@example.org")
+    with app.app_context():
+        db.session.scalar(db.select(Event).where(Event.slug == SLUG)).capacity = 1
+        db.session.commit()
+    register(app, "waiting@example.org", [])  # waitlisted: was never sent the invite
+    for hours in (1, 2):
+        _update_event(app, starts_at=seeded.starts_at + timedelta(hours=hours),
+                      ends_at=seeded.ends_at + timedelta(hours=hours))
+    _update_event(app, registration_closes_at=seeded.starts_at)  # not on the invite: nothing more
+    deliver(app)
+    received = smtp_inbox.take()
+    assert [m["To"] for m in received if calendar_part(m) is not None] == ["camille@example.org"]
+    [(method, update)] = _event_invites(_invites(received), "camille@example.org")
+    assert method == "REQUEST" and str(update["uid"]) == str(sent["uid"])
+    assert int(update["sequence"]) == int(sent["sequence"]) + 2  # one per edit, the last one sent
+    assert update.decoded("dtstart") == seeded.starts_at + timedelta(hours=2)
+    [message] = [m for m in received if m["To"] == "camille@example.org"]
+    assert str(message["Subject"]) == f"Modifié : {seeded.title}"
+
+
+def test_a_new_venue_address_updates_the_event_and_round_table_invites(seeded, app, smtp_inbox):
+    from dataclasses import fields
+
+    from seminar.events import programme
+
+    table = round_table_ids(app)[0]
+    register(app, "camille@example.org", [table])
+    deliver(app)
+    smtp_inbox.take()
+    with app.app_context():
+        venue = db.session.scalar(db.select(Event).where(Event.slug == SLUG)).venue
+        values = {f.name: getattr(venue, f.name) for f in fields(programme.VenueDetails)}
+        programme.save_venue(seeded.id, programme.VenueDetails(**{**values, "street_address": "1 rue Neuve"}))
+    deliver(app)
+    invites = _invites(smtp_inbox.take())
+    [(method, event_update)] = _event_invites(invites, "camille@example.org")
+    [(session_method, session_update)] = _for_session(invites, table)
+    assert method == session_method == "REQUEST"
+    assert "1 rue Neuve" in str(event_update["location"]) and "1 rue Neuve" in str(session_update["location"])
