@@ -28,7 +28,7 @@ from seminar.events.models import (
     SpeakerRole,
     Venue,
 )
-from seminar.extensions import db
+from seminar.extensions import db, utcnow
 from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
@@ -181,7 +181,10 @@ def update_event(event_id: int, details: EventDetails) -> Event:
 
 
 def delete_event(event_id: int) -> None:
+    """Delete the event and everything in it; before it has ended, its registrants' invites are cancelled."""
     event = db.session.get(Event, event_id)
+    if event.ends_at > utcnow():  # a past event stays in calendars as it was
+        _cancel_invites(event)
     record("event.delete", target_type="event", target_id=event_id,
            details={"slug": event.slug, "title": event.title})
     db.session.delete(event)
@@ -468,6 +471,15 @@ def _update_invites(event: Event, *, event_invite: bool, session_invites: bool) 
         for session in event.sessions:
             session.sequence += 1
             _session_changed(session)
+
+
+def _cancel_invites(event: Event) -> None:
+    from seminar.ical.notifications import event_cancelled
+
+    event_cancelled(event)
+    for session in event.sessions:
+        session.sequence += 1
+        _session_deleted(session)
 
 
 def _session_changed(session: Session) -> None:

@@ -27,6 +27,7 @@ from seminar.events.models import Event, Session
 from seminar.extensions import db, utcnow
 from seminar.formatting import local_datetime, local_time
 from seminar.ical.calendar import CANCEL, REQUEST, Site, event_invite, location_text, session_invite
+from seminar.mail.models import OutboxMessage
 from seminar.mail.outbox import enqueue
 from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 from seminar.registration.notifications import MailKind, RegistrantMail, manage_url
@@ -83,32 +84,54 @@ def event_changed(event: Event) -> int:
     """An organiser changed what the event's own invite shows (its title, description, times, organiser or
     venue): queue an updated REQUEST for each confirmed registrant who was sent the invite, held back like
     the round tables' updates so that quick edits send one. Returns how many were queued."""
+    registrations = _invited(event)
+    for registration in registrations:
+        with force_locale(_locale(registration)):
+            subject = _("Updated: %(title)s", title=event.title)
+            intro = _("The organisers have changed the event; your calendar will be updated.")
+            _hold_back(_event_message(registration, REQUEST, subject, intro))
+    return len(registrations)
+
+
+def event_cancelled(event: Event) -> int:
+    """The event is being deleted before it has ended: queue a CANCEL of the event's invite for each
+    confirmed registrant who was sent it (the round tables' invites: `session_deleted`). Returns how many."""
+    registrations = _invited(event)
+    for registration in registrations:
+        with force_locale(_locale(registration)):
+            subject = _("Cancelled: %(title)s", title=event.title)
+            intro = _("This event has been cancelled and removed from your calendar.")
+            _event_message(registration, CANCEL, subject, intro, manage_link=False)
+    return len(registrations)
+
+
+def _invited(event: Event) -> list[Registration]:
+    """The event's confirmed registrants who were sent its invite."""
     db.session.flush()
-    registrations = list(db.session.scalars(
+    return list(db.session.scalars(
         select(Registration)
         .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.confirmed,
                Registration.ical_sequence > 0, Registration.anonymised_at.is_(None))
         .order_by(Registration.id)
     ))
-    site = _site()
-    for registration in registrations:
-        registration.ical_sequence += 1
-        with force_locale(_locale(registration)):
-            subject = _("Updated: %(title)s", title=event.title)
-            when = _("%(start)s to %(end)s", start=local_datetime(event.starts_at, event.timezone),
-                     end=local_datetime(event.ends_at, event.timezone))
-            intro = _("The organisers have changed the event; your calendar will be updated.")
-            manage = _("Manage your registration: %(url)s", url=manage_url(registration))
-            lines = [intro, "", event.title, when, location_text(event), "", manage]
-            ics = _event_ics(registration, REQUEST)
-        message = enqueue(registration.email, subject, "\n".join(lines), ics=ics, ics_method=REQUEST,
-                          coalesce_key=f"ical:{site.uid(event, registration=registration)}", event_id=event.id,
-                          registration_id=registration.id)
-        _hold_back(message)
-    return len(registrations)
 
 
-def _hold_back(message) -> None:
+def _event_message(registration: Registration, method: str, subject: str, intro: str, *,
+                   manage_link: bool = True) -> OutboxMessage:
+    """Queue the event's invite (next SEQUENCE) to the registrant, with a short text; replaces one pending."""
+    event = registration.event
+    registration.ical_sequence += 1
+    when = _("%(start)s to %(end)s", start=local_datetime(event.starts_at, event.timezone),
+             end=local_datetime(event.ends_at, event.timezone))
+    lines = [intro, "", event.title, when, location_text(event)]
+    if manage_link:
+        lines += ["", _("Manage your registration: %(url)s", url=manage_url(registration))]
+    return enqueue(registration.email, subject, "\n".join(lines), ics=_event_ics(registration, method),
+                   ics_method=method, coalesce_key=f"ical:{_site().uid(event, registration=registration)}",
+                   event_id=event.id, registration_id=registration.id)
+
+
+def _hold_back(message: OutboxMessage) -> None:
     """An update waits ICAL_UPDATE_DELAY seconds, so that the next quick edit replaces it (one update sent)."""
     seconds = current_app.config.get("ICAL_UPDATE_DELAY", UPDATE_DELAY_SECONDS)
     message.next_attempt_at = utcnow() + timedelta(seconds=seconds)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from seminar.events.models import Event, Session
-from seminar.extensions import db
+from seminar.extensions import db, utcnow
 from seminar.mail.models import OutboxMessage, OutboxStatus
 from seminar.registration import services
 from tests.ical.conftest import (
@@ -258,3 +258,41 @@ def test_a_new_venue_address_updates_the_event_and_round_table_invites(seeded, a
     [(session_method, session_update)] = _for_session(invites, table)
     assert method == session_method == "REQUEST"
     assert "1 rue Neuve" in str(event_update["location"]) and "1 rue Neuve" in str(session_update["location"])
+
+
+def test_deleting_an_event_to_come_cancels_its_invites(seeded, app, smtp_inbox):
+    from seminar.events import programme
+
+    table = round_table_ids(app)[0]
+    register(app, "camille@example.org", [table])
+    deliver(app)
+    sent = _invites(smtp_inbox.take())
+    [(_, event_request)] = _event_invites(sent, "camille@example.org")
+    with app.app_context():
+        event = db.session.scalar(db.select(Event).where(Event.slug == SLUG))
+        event.starts_at, event.ends_at = utcnow() + timedelta(days=30), utcnow() + timedelta(days=30, hours=8)
+        db.session.commit()
+        programme.delete_event(event.id)
+    deliver(app)
+    received = smtp_inbox.take()
+    invites = _invites(received)
+    [(method, cancel)] = _event_invites(invites, "camille@example.org")
+    assert method == "CANCEL" and str(cancel["uid"]) == str(event_request["uid"])
+    assert str(cancel["status"]) == "CANCELLED" and int(cancel["sequence"]) > int(event_request["sequence"])
+    assert [m for m, _ in _for_session(invites, table)] == ["CANCEL"]
+    assert f"Annulé : {seeded.title}" in {str(m["Subject"]) for m in received}
+
+
+def test_deleting_a_past_event_sends_nothing(seeded, app, smtp_inbox):
+    from seminar.events import programme
+
+    register(app, "camille@example.org", round_table_ids(app)[:1])
+    deliver(app)
+    smtp_inbox.take()
+    with app.app_context():
+        event = db.session.scalar(db.select(Event).where(Event.slug == SLUG))
+        event.starts_at, event.ends_at = utcnow() - timedelta(days=30, hours=8), utcnow() - timedelta(days=30)
+        db.session.commit()
+        programme.delete_event(event.id)
+    deliver(app)
+    assert smtp_inbox.take() == []
