@@ -6,7 +6,7 @@ import random
 import sqlite3
 import time
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
@@ -77,8 +77,23 @@ def _in_unsafe_request() -> bool:
     """A POST (or other unsafe) request may read, then write. In WAL mode a transaction whose read
     snapshot another connection has since committed past cannot become a writer: SQLite answers
     "database is locked" at once, without waiting. So on SQLite such requests take the write lock
-    when their transactions begin; safe requests only read and stay concurrent."""
-    return has_request_context() and request.method not in SAFE_METHODS
+    when their transactions begin; safe requests only read and stay concurrent, and so do the views
+    marked `writes_through_services`."""
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return not getattr(view, _SERVICES_WRITE, False)
+
+
+_SERVICES_WRITE = "seminar_writes_through_services"
+
+
+def writes_through_services(view):
+    """Mark a view whose every write goes through services that begin with `begin_write_transaction`: on
+    SQLite its request takes the write lock only there, not from its first read, so that what it reads
+    around the write (the signed-in account, the answer it shows) does not keep other writers waiting."""
+    setattr(view, _SERVICES_WRITE, True)
+    return view
 
 
 def begin_write_transaction() -> None:

@@ -118,3 +118,37 @@ def test_a_writer_gives_up_when_the_lock_is_never_released(app, seeded, sqlite_o
     finally:
         holder.cursor().execute("ROLLBACK")
         holder.close()
+
+
+def test_a_view_writing_through_services_takes_the_write_lock_only_to_write(app, seeded, sqlite_only):
+    import sqlite3
+
+    from seminar.database import begin_write_transaction, writes_through_services
+
+    seen = {}
+
+    def another_writer_can_start() -> bool:
+        other = db.engine.raw_connection()
+        try:
+            cursor = other.cursor()
+            cursor.execute("PRAGMA busy_timeout=0")
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+
+    @app.post("/test-services-write")
+    @writes_through_services
+    def services_write():
+        db.session.scalar(select(Event.id))
+        seen["while reading"] = another_writer_can_start()
+        begin_write_transaction()
+        seen["while writing"] = another_writer_can_start()
+        db.session.commit()
+        return "ok"
+
+    assert app.test_client().post("/test-services-write").status_code == 200
+    assert seen == {"while reading": True, "while writing": False}

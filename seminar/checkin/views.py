@@ -16,6 +16,7 @@ from sqlalchemy import select
 from seminar.accounts.access import DOOR, STAFF, require_roles
 from seminar.checkin import services
 from seminar.checkin.services import CheckinError, CheckinResult, LiveCounts
+from seminar.database import writes_through_services
 from seminar.events.models import Event
 from seminar.events.services import list_events
 from seminar.extensions import db
@@ -78,6 +79,7 @@ def desk(slug: str):
 # --- JSON API ----------------------------------------------------------------------------------------------
 
 @bp.post("/<slug>/scan")
+@writes_through_services
 def scan(slug: str):
     event = _event_or_404(slug)
     body = _json_body()
@@ -90,6 +92,7 @@ def scan(slug: str):
 
 
 @bp.post("/<slug>/registrations/<int:registration_id>/check-in")
+@writes_through_services
 def check_in(slug: str, registration_id: int):
     event = _event_or_404(slug)
     body = request.get_json(silent=True) or {}
@@ -101,6 +104,7 @@ def check_in(slug: str, registration_id: int):
 
 
 @bp.post("/<slug>/undo")
+@writes_through_services
 def undo(slug: str):
     event = _event_or_404(slug)
     body = _json_body()
