@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from seminar.admin.registrants import RegistrantFilters, matching
 from seminar.audit.services import record
+from seminar.database import begin_write_transaction
 from seminar.events.models import Category, Event, SessionKind
 from seminar.extensions import db
 from seminar.registration import services as registration
@@ -158,6 +159,9 @@ def export_registrants(event: Event, filters: RegistrantFilters, fmt: str = "csv
             fmt = "csv"
             content = csv_bytes(header, rows, delimiter=";" if delimiter == ";" else ",")
             name = f"{event.slug}-registrants-{stamp}.csv"
+    # Its own write transaction: on SQLite the read one above cannot become a writer once another connection
+    # has written since it began ("database is locked" at once, e.g. during a rush of registrations).
+    begin_write_transaction()
     record("registrations.export", event_id=event.id, target_type="event", target_id=event.id,
            details={"format": fmt, "rows": count, "by_round_table": by_round_table, **filters.to_args()}, user=user)
     db.session.commit()

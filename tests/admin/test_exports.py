@@ -74,3 +74,24 @@ def test_export_cli_writes_csv_and_xlsx(app, seeded, runner, tmp_path):
     assert runner.invoke(args=["registrations", "export", SLUG, "-o", str(xlsx)]).exit_code == 0
     assert load_workbook(xlsx).worksheets[0].max_row == 4
     assert runner.invoke(args=["registrations", "export", "nope", "-o", str(out)]).exit_code == 1
+
+
+def test_an_export_is_audited_even_when_someone_writes_meanwhile(app, seeded):
+    """SQLite cannot turn a read transaction into a write once another connection has written since it began
+    ("database is locked" at once): the export's audit entry has a write transaction of its own."""
+    from sqlalchemy import func, text
+
+    from seminar.admin.registrants import RegistrantFilters
+    from seminar.admin.spreadsheets import export_registrants
+    from seminar.events.models import Event
+
+    register(app, seeded.id, 1)
+    with app.app_context():
+        event = db.session.get(Event, seeded.id)  # the read transaction begins here
+        with db.engine.connect() as other:  # a registration, say, lands meanwhile
+            other.execute(text("UPDATE event SET organiser = organiser || '.'"))
+            other.commit()
+        export = export_registrants(event, RegistrantFilters(), "csv")
+        assert export.rows == 1
+        audited = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "registrations.export")
+        assert db.session.scalar(audited) == 1
