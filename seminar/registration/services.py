@@ -544,9 +544,10 @@ def _execute_committing(statements: list[tuple]) -> list[list[tuple]]:
     dbapi = connection.dialect.loaded_dbapi
     try:
         with raw.pipeline():
-            cursors = [raw.execute(sql, compiled.construct_params(params))
-                       for (sql, compiled), params in ((_compiled(statement, connection.dialect), params)
-                                                       for statement, params in statements)]
+            cursors = []
+            for statement, params in statements:
+                sql, compiled = _compiled(statement, connection.dialect)
+                cursors.append(raw.execute(sql, compiled.construct_params(params)))
             raw.commit()  # COMMIT and the pipeline's only synchronisation: one round trip for all
     except dbapi.Error as error:  # as SQLAlchemy would raise it (an IntegrityError is retried by `register`)
         raise DBAPIError.instance(None, None, error, dbapi.Error) from error
