@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
+from contextlib import contextmanager
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from seminar.extensions import db
 
@@ -96,26 +98,127 @@ def writes_through_services(view):
     return view
 
 
+class PendingWrites(RuntimeError):
+    """A write transaction was asked for while the session held someone else's unfinished writes: committing
+    them silently would make them part of a transaction that did not make them."""
+
+
+@contextmanager
+def write_transaction():
+    """The one way a service writes: begin with the write lock where the backend needs it
+    (`begin_write_transaction`), let the block change what it must, commit; on any exception roll everything
+    back (the locks go with it). Nested blocks join the outermost one, which alone commits, so that a service
+    may call another inside its own transaction. Views never commit: they call services.
+    """
+    session = db.session()
+    if session.info.get(_IN_WRITE_TRANSACTION):
+        yield
+        return
+    begin_write_transaction()
+    session.info[_IN_WRITE_TRANSACTION] = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_IN_WRITE_TRANSACTION, None)
+
+
+_IN_WRITE_TRANSACTION = "seminar.in_write_transaction"
+
+
 def begin_write_transaction() -> None:
     """Start the current session's transaction holding the write lock where the backend needs it.
 
     SQLite takes its database-wide write lock up front (BEGIN IMMEDIATE), so that a read
     followed by a write cannot interleave with another writer. On PostgreSQL the caller then
-    locks the rows it reads with SELECT … FOR UPDATE. A service owns its transaction: one already
-    open is committed first, unless it only read and can serve as the service's (PostgreSQL at
-    READ COMMITTED, or SQLite begun IMMEDIATE, as in a POST request): the view's reads then cost
-    no second BEGIN, connection check-out and COMMIT. Its objects are expired, so that what the
-    service reads is read again.
+    locks the rows it reads with SELECT … FOR UPDATE. A transaction already open that only read ends
+    first, unless it can serve as the service's (PostgreSQL at READ COMMITTED, or SQLite begun IMMEDIATE,
+    as in a POST request): the view's reads then cost no second BEGIN, connection check-out and COMMIT.
+    Its objects are expired, so that what the service reads is read again. One that wrote is refused
+    (PendingWrites): its writes belong to whoever made them, who must commit or roll them back.
     """
     session = db.session()
     if session.in_transaction():
-        if not (session.new or session.dirty or session.deleted) and _holds_write_lock(session):
+        if _has_writes(session):
+            raise PendingWrites("the session holds uncommitted writes; commit or roll them back first")
+        if _holds_write_lock(session):
             session.expire_all()
             return
         session.commit()
     session.connection(execution_options={"sqlite_immediate": True})
 
 
+_WROTE = "seminar.wrote"
+
+
+def _has_writes(session) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_WROTE))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: committed or rolled back
+        session.info.pop(_WROTE, None)
+
+
 def _holds_write_lock(session) -> bool:
     connection = session.connection()
     return connection.dialect.name != "sqlite" or bool(connection.info.get(_HOLDS_WRITE_LOCK))
+
+
+def execute_committing(statements: list[tuple]) -> list[list[tuple]]:
+    """Run Core statements, each with its parameters, and commit; each one's rows (plain values) in order.
+
+    With psycopg they go in one pipeline that ends with COMMIT: the server runs them back to back without
+    waiting for the client between them, so a lock taken by one of them is held for the server's work only
+    (on a busy machine each round trip otherwise waits for the web process to be scheduled again, and every
+    transaction queued behind the lock waits too: bench/registration.py). Parameters go as the database stores
+    them (no type conversion: enums by name). Elsewhere the statements run one by one, then the session commits.
+    Errors come as SQLAlchemy's DBAPIError subclasses (IntegrityError…), as from any statement."""
+    session = db.session()
+    connection = session.connection()
+    if connection.dialect.driver != "psycopg":
+        results = (connection.execute(statement, params) for statement, params in statements)
+        rows = [[tuple(row) for row in result] if result.returns_rows else [] for result in results]
+        session.commit()
+        return rows
+    raw = connection.connection.dbapi_connection
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with raw.pipeline():
+            cursors = []
+            for statement, params in statements:
+                sql, compiled = _compiled(statement, connection.dialect)
+                cursors.append(raw.execute(sql, compiled.construct_params(params)))
+            raw.commit()  # COMMIT and the pipeline's only synchronisation: one round trip for all
+    except dbapi.Error as error:
+        raise exc.DBAPIError.instance(None, None, error, dbapi.Error) from error
+    rows = [[tuple(row) for row in cursor.fetchall()] if cursor.description else [] for cursor in cursors]
+    session.commit()  # the database has committed already: this ends the session's transaction, no statement
+    return rows
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(statement, dialect) -> tuple[str, object]:
+    """A statement's SQL and compiled form, once per statement and dialect (compiling costs more than running)."""
+    key = (statement, dialect.name, dialect.driver)
+    if key not in _COMPILED:
+        compiled = statement.compile(dialect=dialect)
+        _COMPILED[key] = (str(compiled), compiled)
+    return _COMPILED[key]

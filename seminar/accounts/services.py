@@ -1,4 +1,5 @@
-"""Staff accounts: creating, authenticating, changing passwords and roles. Each function commits."""
+"""Staff accounts: creating, authenticating, changing passwords and roles. Each function that writes does so in a
+write transaction of its own, committed on return; passwords are hashed and checked before it begins."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from seminar.accounts.models import Role, User
 from seminar.accounts.passwords import generate_password, hash_password, password_problems, verify_password
 from seminar.audit.services import record
+from seminar.database import write_transaction
 from seminar.extensions import db, utcnow
 
 
@@ -43,13 +45,14 @@ def create_user(email: str, password: str, role: Role, *, by: User | None = None
         raise AccountError(problems)
     if find_user(email) is not None:
         raise AccountError([_("An account with this e-mail address already exists.")])
-    user = User(email=email, password_hash=hash_password(password), role=role, active=True,
-                session_nonce=secrets.token_hex(16))
-    db.session.add(user)
-    db.session.flush()
-    record("account.create", target_type="user", target_id=user.id, details={"email": email, "role": role.value},
-           user=by)
-    db.session.commit()
+    password_hash = hash_password(password)
+    with write_transaction():
+        user = User(email=email, password_hash=password_hash, role=role, active=True,
+                    session_nonce=secrets.token_hex(16))
+        db.session.add(user)
+        db.session.flush()
+        record("account.create", target_type="user", target_id=user.id,
+               details={"email": email, "role": role.value}, user=by)
     return user
 
 
@@ -59,10 +62,10 @@ def authenticate(email: str, password: str) -> User | None:
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
         return None
-    user.last_login_at = utcnow()
-    if not user.session_nonce:
-        user.session_nonce = secrets.token_hex(16)
-    db.session.commit()
+    with write_transaction():
+        user.last_login_at = utcnow()
+        if not user.session_nonce:
+            user.session_nonce = secrets.token_hex(16)
     return user
 
 
@@ -73,33 +76,34 @@ def change_password(user: User, current: str, new: str) -> None:
     problems = password_problems(new, user.email)
     if problems:
         raise AccountError(problems)
-    user.password_hash = hash_password(new)
-    user.session_nonce = secrets.token_hex(16)
-    record("account.password", target_type="user", target_id=user.id, user=user)
-    db.session.commit()
+    password_hash = hash_password(new)
+    with write_transaction():
+        user.password_hash = password_hash
+        user.session_nonce = secrets.token_hex(16)
+        record("account.password", target_type="user", target_id=user.id, user=user)
 
 
 def set_role(user_id: int, role: Role, *, by: User) -> User:
-    user = _get(user_id)
-    _refuse_self(user, by)
-    old = user.role
-    user.role = role
-    user.session_nonce = secrets.token_hex(16)
-    record("account.role", target_type="user", target_id=user.id,
-           details={"email": user.email, "from": old.value, "to": role.value}, user=by)
-    db.session.commit()
+    with write_transaction():
+        user = _get(user_id)
+        _refuse_self(user, by)
+        old = user.role
+        user.role = role
+        user.session_nonce = secrets.token_hex(16)
+        record("account.role", target_type="user", target_id=user.id,
+               details={"email": user.email, "from": old.value, "to": role.value}, user=by)
     return user
 
 
 def set_active(user_id: int, active: bool, *, by: User) -> User:
-    user = _get(user_id)
-    _refuse_self(user, by)
-    user.active = active
-    # A deactivated account's open sessions end at once.
-    user.session_nonce = secrets.token_hex(16)
-    record("account.activate" if active else "account.deactivate", target_type="user", target_id=user.id,
-           details={"email": user.email}, user=by)
-    db.session.commit()
+    with write_transaction():
+        user = _get(user_id)
+        _refuse_self(user, by)
+        user.active = active
+        # A deactivated account's open sessions end at once.
+        user.session_nonce = secrets.token_hex(16)
+        record("account.activate" if active else "account.deactivate", target_type="user", target_id=user.id,
+               details={"email": user.email}, user=by)
     return user
 
 

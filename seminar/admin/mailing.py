@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 
 from seminar.admin.registrants import RegistrantFilters, matching
 from seminar.audit.services import record
-from seminar.database import begin_write_transaction
+from seminar.database import write_transaction
 from seminar.events.models import Event
-from seminar.extensions import db
 from seminar.mail.outbox import enqueue
 
 PLACEHOLDERS = ("first_name", "last_name")
@@ -39,12 +38,11 @@ def send_mailing(event: Event, filters: RegistrantFilters, mailing: Mailing, *, 
     if not subject or not mailing.body.strip():
         raise ValueError(_("A subject and a message are needed."))
     people = recipients(event, filters)
-    begin_write_transaction()
-    footer = "\n\n-- \n" + event.title + (f"\n{event.contact_email}" if event.contact_email else "")
-    for person in people:
-        enqueue(person.email, personalise(subject, person), personalise(mailing.body, person) + footer,
-                event_id=event.id, registration_id=person.id)
-    record("mailing.send", event_id=event.id, target_type="event", target_id=event.id,
-           details={"subject": subject, "recipients": len(people), **filters.to_args()}, user=user)
-    db.session.commit()
+    with write_transaction():
+        footer = "\n\n-- \n" + event.title + (f"\n{event.contact_email}" if event.contact_email else "")
+        for person in people:
+            enqueue(person.email, personalise(subject, person), personalise(mailing.body, person) + footer,
+                    event_id=event.id, registration_id=person.id)
+        record("mailing.send", event_id=event.id, target_type="event", target_id=event.id,
+               details={"subject": subject, "recipients": len(people), **filters.to_args()}, user=user)
     return len(people)

@@ -1,4 +1,5 @@
-"""Recording and reading the audit log. `record` adds to the caller's transaction; it never commits."""
+"""Recording and reading the audit log. `record` adds to the caller's transaction and never commits;
+`record_now` is for an action that writes nothing else (an export): its entry has a write transaction of its own."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from seminar.audit.models import AuditEntry
+from seminar.database import write_transaction
 from seminar.extensions import db
 
 
@@ -34,6 +36,16 @@ def record(action: str, *, event_id: int | None = None, target_type: str = "", t
     )
     db.session.add(entry)
     return entry
+
+
+def record_now(action: str, *, event_id: int | None = None, target_type: str = "", target_id: int | None = None,
+               details: dict | None = None, user=None) -> None:
+    """Record an entry and commit it, in a write transaction of its own (inside a caller's `write_transaction`,
+    in that one). A read transaction the caller left open is ended first where it could not become a writer:
+    on SQLite, once another connection has written since it began ("database is locked" at once, e.g. during a
+    rush of registrations)."""
+    with write_transaction():
+        record(action, event_id=event_id, target_type=target_type, target_id=target_id, details=details, user=user)
 
 
 def recent_entries(*, event_id: int | None = None, action_prefix: str = "", limit: int = 50,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from seminar.accounts.access import DOOR, STAFF, require_roles
 from seminar.checkin import services
 from seminar.checkin.services import CheckinError, CheckinResult, LiveCounts
-from seminar.database import begin_write_transaction, writes_through_services
+from seminar.database import writes_through_services
 from seminar.events.models import Event
 from seminar.events.services import list_events
 from seminar.extensions import db
@@ -157,7 +157,7 @@ def badge(slug: str, registration_id: int):
 @exports_bp.get("/<slug>/attendance.<any(csv, xlsx):fmt>")
 def attendance_export(slug: str, fmt: str):
     from seminar.admin import spreadsheets
-    from seminar.audit.services import record
+    from seminar.audit.services import record_now
 
     event = _event_or_404(slug)
     sheets = services.attendance_sheets(event, locale_code())
@@ -168,10 +168,8 @@ def attendance_export(slug: str, fmt: str):
         _title, header, rows = sheets[0]
         delimiter = ";" if request.args.get("delimiter") == ";" else ","
         content, mimetype = spreadsheets.csv_bytes(header, rows, delimiter=delimiter), spreadsheets.CSV_MIMETYPE
-    begin_write_transaction()  # not the read transaction above: see seminar.admin.spreadsheets.export_registrants
-    record("checkin.export", event_id=event.id, target_type="event", target_id=event.id,
-           details={"format": fmt, "rows": len(sheets[0][2])})
-    db.session.commit()
+    record_now("checkin.export", event_id=event.id, target_type="event", target_id=event.id,
+               details={"format": fmt, "rows": len(sheets[0][2])})
     return Response(content, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{event.slug}-attendance-{stamp}.{fmt}"'})
 

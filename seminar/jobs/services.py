@@ -23,7 +23,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from seminar.database import begin_write_transaction
+from seminar.database import write_transaction
 from seminar.extensions import db, utcnow
 from seminar.jobs.models import Job, JobStatus
 
@@ -81,10 +81,10 @@ def enqueue_job(kind: str, params: dict | None = None, *, event_id: int | None =
     """Queues a job of `kind` (a key of JOB_HANDLERS) and commits; returns its id."""
     if kind not in JOB_HANDLERS:
         raise ValueError(f"unknown job kind {kind!r}")
-    job = Job(kind=kind, params=dict(params or {}), event_id=event_id, created_by_id=user_id,
-              status=JobStatus.queued)
-    db.session.add(job)
-    db.session.commit()
+    with write_transaction():
+        job = Job(kind=kind, params=dict(params or {}), event_id=event_id, created_by_id=user_id,
+                  status=JobStatus.queued)
+        db.session.add(job)
     return job.id
 
 
@@ -115,38 +115,35 @@ def claim_next_job() -> tuple[int, int] | None:
     """
     max_attempts = current_app.config["JOB_MAX_ATTEMPTS"]
     while True:
-        begin_write_transaction()
-        job = db.session.scalars(
-            select(Job)
-            .where(or_(
-                Job.status == JobStatus.queued,
-                and_(Job.status == JobStatus.running, Job.heartbeat_at < _stale_before()),
-            ))
-            .order_by(Job.created_at, Job.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if job is None:
-            db.session.rollback()
-            return None
-        now = utcnow()
-        if job.attempts >= max_attempts:
+        with write_transaction():
+            job = db.session.scalars(
+                select(Job)
+                .where(or_(
+                    Job.status == JobStatus.queued,
+                    and_(Job.status == JobStatus.running, Job.heartbeat_at < _stale_before()),
+                ))
+                .order_by(Job.created_at, Job.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if job is None:
+                return None  # nothing written: the commit on the way out only ends the transaction
+            now = utcnow()
+            if job.attempts < max_attempts:
+                if job.status is JobStatus.running:
+                    log.warning("job %s: its worker stopped beating at %s; running it again", job.id,
+                                job.heartbeat_at)
+                job.status = JobStatus.running
+                job.attempts += 1
+                job.started_at = job.heartbeat_at = now
+                job.progress = 0
+                job.error = ""
+                return job.id, job.attempts  # committed on the way out
             job.status = JobStatus.failed
             job.error = f"gave up after {job.attempts} attempts (the worker stopped each time)"
             job.finished_at = now
-            db.session.commit()
-            log.warning("job %s failed: %s", job.id, job.error)
-            continue
-        if job.status is JobStatus.running:
-            log.warning("job %s: its worker stopped beating at %s; running it again", job.id, job.heartbeat_at)
-        job.status = JobStatus.running
-        job.attempts += 1
-        job.started_at = job.heartbeat_at = now
-        job.progress = 0
-        job.error = ""
-        claimed = (job.id, job.attempts)
-        db.session.commit()
-        return claimed
+            gave_up = (job.id, job.error)
+        log.warning("job %s failed: %s", *gave_up)
 
 
 def _handler(kind: str) -> Callable[[JobContext], JobResult]:
@@ -162,12 +159,11 @@ def expire_job_results() -> int:
     """Drop the results (badge PDFs) of jobs finished more than JOB_RESULT_RETENTION_DAYS ago; they become
     `expired` (the export can be run again). Returns how many."""
     cutoff = utcnow() - timedelta(days=current_app.config["JOB_RESULT_RETENTION_DAYS"])
-    begin_write_transaction()
-    expired = db.session.execute(
-        update(Job).where(Job.status == JobStatus.done, Job.finished_at < cutoff)
-        .values(status=JobStatus.expired, result=None)
-    ).rowcount
-    db.session.commit()
+    with write_transaction():
+        expired = db.session.execute(
+            update(Job).where(Job.status == JobStatus.done, Job.finished_at < cutoff)
+            .values(status=JobStatus.expired, result=None)
+        ).rowcount
     return expired
 
 
@@ -184,13 +180,13 @@ def housekeeping() -> dict[str, int]:
 
 
 def _finish(job_id: int, attempt: int, **values) -> bool:
-    db.session.rollback()
-    updated = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.attempts == attempt, Job.status == JobStatus.running)
-        .values(finished_at=utcnow(), **values)
-    ).rowcount
-    db.session.commit()
+    db.session.rollback()  # whatever the handler left in the session is not part of the job's outcome
+    with write_transaction():
+        updated = db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.attempts == attempt, Job.status == JobStatus.running)
+            .values(finished_at=utcnow(), **values)
+        ).rowcount
     return bool(updated)
 
 
@@ -220,7 +216,7 @@ def run_job(job_id: int, attempt: int) -> JobStatus:
     """Runs a claimed job to the end and records its result or its error."""
     job = db.session.get(Job, job_id)
     context = JobContext(job.id, attempt, job.kind, dict(job.params or {}), job.event_id, job.created_by_id)
-    db.session.commit()
+    db.session.rollback()  # end the read transaction (it wrote nothing): the handler may run for minutes
     heartbeat = _Heartbeat(current_app._get_current_object(), job_id, attempt,
                            current_app.config["JOB_HEARTBEAT_INTERVAL"])
     heartbeat.start()

@@ -35,7 +35,7 @@ from flask import Flask, current_app
 from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from seminar.database import begin_write_transaction
+from seminar.database import write_transaction
 from seminar.extensions import db, utcnow
 from seminar.mail.models import OutboxMessage, OutboxStatus
 from seminar.mail.transport import build_message, transport_for
@@ -149,25 +149,23 @@ def compose_pending(limit: int = 100) -> int:
     db.session.rollback()
     handled = 0
     for message_id in ids:
-        begin_write_transaction()
-        message = db.session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.compose_kind.is_not(None),
-                   OutboxMessage.status == OutboxStatus.pending)
-            .with_for_update(skip_locked=True)
-        )
-        if message is None:  # written by another worker meanwhile
-            db.session.rollback()
-            continue
-        kind, about = message.compose_kind, json.loads(message.compose_args or "{}")
-        try:
-            composer = composers[kind]
-            with db.session.begin_nested():
-                composer(message, about)
-        except Exception as error:  # noqa: BLE001  (recorded on the message; the others go on)
-            log.exception("Could not compose outbox message %s (%s)", message_id, kind)
-            message.status, message.last_error = OutboxStatus.failed, f"{type(error).__name__}: {error}"[:2000]
-        db.session.commit()
+        with write_transaction():
+            message = db.session.scalar(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.compose_kind.is_not(None),
+                       OutboxMessage.status == OutboxStatus.pending)
+                .with_for_update(skip_locked=True)
+            )
+            if message is None:  # written by another worker meanwhile (nothing written here: the commit ends it)
+                continue
+            kind, about = message.compose_kind, json.loads(message.compose_args or "{}")
+            try:
+                composer = composers[kind]
+                with db.session.begin_nested():
+                    composer(message, about)
+            except Exception as error:  # noqa: BLE001  (recorded on the message; the others go on)
+                log.exception("Could not compose outbox message %s (%s)", message_id, kind)
+                message.status, message.last_error = OutboxStatus.failed, f"{type(error).__name__}: {error}"[:2000]
         handled += 1
     return handled
 
@@ -176,11 +174,10 @@ def prune_sent() -> int:
     """Housekeeping: delete the messages sent more than MAIL_SENT_RETENTION_DAYS ago (their bodies hold
     names, addresses and self-service links). Pending and failed ones stay. Returns how many went."""
     cutoff = utcnow() - timedelta(days=current_app.config["MAIL_SENT_RETENTION_DAYS"])
-    begin_write_transaction()
-    removed = db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.status == OutboxStatus.sent, OutboxMessage.sent_at < cutoff)
-    ).rowcount
-    db.session.commit()
+    with write_transaction():
+        removed = db.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.status == OutboxStatus.sent, OutboxMessage.sent_at < cutoff)
+        ).rowcount
     return removed
 
 
@@ -197,7 +194,6 @@ def _backoff(attempts: int) -> timedelta:
 def _claim(limit: int, now: datetime) -> list[int]:
     """Mark up to `limit` due messages `sending` and commit: from then on they belong to this worker."""
     stale = now - timedelta(seconds=current_app.config.get("MAIL_CLAIM_TIMEOUT", 900))
-    begin_write_transaction()
     due = (
         select(OutboxMessage.id)
         .where(
@@ -211,14 +207,14 @@ def _claim(limit: int, now: datetime) -> list[int]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list(db.session.scalars(due))
-    if ids:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.sending, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        )
-    db.session.commit()
+    with write_transaction():
+        ids = list(db.session.scalars(due))
+        if ids:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(status=OutboxStatus.sending, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            )
     return ids
 
 
@@ -276,9 +272,8 @@ def _prepare(message: OutboxMessage, sender: str) -> tuple[int, int, EmailMessag
 
 def _record(message_id: int, **values) -> None:
     """Write one message's outcome and commit it at once: a sent message is never sent again."""
-    begin_write_transaction()
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
-    db.session.commit()
+    with write_transaction():
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
 def _record_failure(message_id: int, attempts: int, error: Exception, max_attempts: int, counts: dict) -> None:
