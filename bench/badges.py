@@ -88,7 +88,7 @@ def _populate(count: int) -> int:
     from seminar.events.models import Event
     from seminar.events.seed import SLUG, seed_anniversary_seminar
     from seminar.extensions import db, utcnow
-    from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+    from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
     from seminar.registration.tokens import hash_token
 
     seed_anniversary_seminar()
@@ -103,7 +103,7 @@ def _populate(count: int) -> int:
             category_id=event.categories[number % len(event.categories)].id,
             token_hash=hash_token(secrets.token_urlsafe(32)), consent_privacy_at=utcnow(),
         )
-        registration.seats = [SessionSeat(session_id=table.id, status=RegistrationStatus.confirmed)
+        registration.seats = [SessionSeat(session_id=table.id, status=SeatStatus.confirmed)
                               for table in tables[: number % (len(tables) + 1)]]
         db.session.add(registration)
     db.session.commit()

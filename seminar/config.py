@@ -21,6 +21,10 @@ BABEL_DEFAULT_LOCALE = "fr"
 BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
 LANGUAGES = ("fr", "en")
 
+# An address registered again (or the same form sent several times at once) gets no second e-mail while the
+# registration's last one is younger than this many seconds: one registration, one set of e-mails.
+REGISTRATION_LINK_RESEND_AFTER = 300
+
 # Absolute links in e-mails and calendar files.
 BASE_URL = "http://127.0.0.1:5000"
 
@@ -36,7 +40,14 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_SWALLOW_ERRORS = True  # a storage outage (Redis down) lets requests through, logged
-REGISTRATION_RATE_LIMIT = "10 per minute; 60 per hour"
+# The public registration form, limited per IP address and per e-mail address (README "Configuration").
+# Only the POSTs that registered someone (answered with a redirect) count: a form sent back with errors does not.
+# Per IP: a hospital or an institute behind one NAT address must fit (100 colleagues within the hour, 40 of them
+# in the same minute after a circular e-mail), hence generous hourly and daily limits and no per-minute one.
+RATELIMIT_REGISTRATION_PER_IP = "300 per hour; 1000 per day"
+# Per e-mail address typed (normalised and case-folded, as for "one registration per address"): a person
+# registers once or twice; a script posting one address over and over, from however many IPs, is stopped.
+RATELIMIT_REGISTRATION_PER_EMAIL = "5 per hour; 10 per day"
 LOGIN_RATE_LIMIT = "10 per minute"
 # `flask bootstrap` creates this admin account (with a generated password) when no account exists.
 FIRST_ADMIN_EMAIL = "admin@localhost"

@@ -22,6 +22,7 @@ from seminar.registration.models import (
     Registration,
     RegistrationSource,
     RegistrationStatus,
+    SeatStatus,
     SessionAttendance,
     SessionSeat,
 )
@@ -29,6 +30,6 @@ from seminar.registration.models import (
 __all__ = [
     "AuditEntry", "Category", "Event", "Job", "JobStatus", "Organisation", "OrganisationKind",
     "OutboxMessage", "OutboxStatus", "PressContact", "Registration", "RegistrationSource",
-    "RegistrationStatus", "Role", "Room", "Session", "SessionAttendance", "SessionKind", "SessionSeat",
+    "RegistrationStatus", "Role", "Room", "SeatStatus", "Session", "SessionAttendance", "SessionKind", "SessionSeat",
     "SessionSpeaker", "Speaker", "SpeakerRole", "User", "Venue",
 ]

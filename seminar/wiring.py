@@ -46,6 +46,7 @@ def configure(app: Flask) -> None:
         configure_engine(db.engine)
 
     _register_blueprints(app)
+    _subscribe_to_domain_events()
     _register_error_pages(app)
     _register_template_helpers(app)
     _register_cli(app)
@@ -130,6 +131,27 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkin_exports_bp)
     app.register_blueprint(badges_bp)
     app.register_blueprint(badges_admin_bp)
+
+
+def _subscribe_to_domain_events() -> None:
+    """Who reacts to what the domain areas announce: every subscription in one place (blinker signals are
+    process-wide; connecting a receiver again is a no-op)."""
+    from seminar.events.signals import capacity_raised, event_loaded
+
+    capacity_raised.connect(_fill_raised_capacity, weak=False)
+    event_loaded.connect(_recount_places, weak=False)
+
+
+def _fill_raised_capacity(_sender, *, event_id: int, session_id: int | None) -> None:
+    from seminar.registration.services import capacity_changed
+
+    capacity_changed(event_id, session_id)
+
+
+def _recount_places(_sender, *, event_id: int) -> None:
+    from seminar.registration.ledger import recount
+
+    recount(event_id)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -56,7 +56,9 @@ class EventForm(FlaskForm):
     registration_opens_at = DateTimeLocalField(_l("Registration opens at"), format=DATETIME_FORMAT,
                                                validators=[Optional()])
     registration_closes_at = DateTimeLocalField(_l("Registration closes at"), format=DATETIME_FORMAT,
-                                                validators=[Optional()])
+                                                validators=[Optional()], description=_l(
+                                                    "Leave empty to close registration when the event starts. "
+                                                    "It cannot close after the event ends."))
 
 
 class VenueForm(FlaskForm):

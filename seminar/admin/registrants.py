@@ -13,11 +13,11 @@ from math import ceil
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from seminar.audit.services import record
+from seminar.audit.services import record_now
 from seminar.events.models import Category
 from seminar.extensions import db
 from seminar.registration import services as registration
-from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SessionSeat
+from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SeatStatus, SessionSeat
 
 SORTS = {
     "name": (Registration.last_name, Registration.first_name, Registration.id),
@@ -98,7 +98,7 @@ def filtered(event_id: int, filters: RegistrantFilters) -> Select:
         query = query.where(exists().where(and_(
             SessionSeat.registration_id == Registration.id,
             SessionSeat.session_id == filters.session_id,
-            SessionSeat.status != RegistrationStatus.cancelled,
+            SessionSeat.status != SeatStatus.cancelled,
         )))
     if filters.checked_in is True:
         query = query.where(Registration.checked_in_at.is_not(None))
@@ -158,9 +158,9 @@ def categories(event_id: int) -> list[Category]:
 # --- organiser actions -------------------------------------------------------------------------------
 
 def _audit(action: str, event_id: int, registration_id: int | None, details: dict | None = None, user=None) -> None:
-    record(action, event_id=event_id, target_type="registration", target_id=registration_id, details=details,
-           user=user)
-    db.session.commit()
+    # The registration service has committed its change: the entry follows in a transaction of its own.
+    record_now(action, event_id=event_id, target_type="registration", target_id=registration_id, details=details,
+               user=user)
 
 
 def register_manually(event_id: int, details: registration.RegistrationDetails, session_ids: list[int], *,

@@ -17,8 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from seminar.admin.registrants import RegistrantFilters, matching
-from seminar.audit.services import record
-from seminar.database import begin_write_transaction
+from seminar.audit.services import record_now
 from seminar.events.models import Category, Event, SessionKind
 from seminar.extensions import db
 from seminar.registration import services as registration
@@ -116,12 +115,12 @@ def registrant_header() -> list[str]:
 
 def registrant_rows(event: Event, registrations: Iterable[Registration], locale: str = "fr") -> Iterable[list]:
     titles = {s.id: s.title for s in event.sessions}
-    statuses = {RegistrationStatus.confirmed: _("confirmed"), RegistrationStatus.waitlisted: _("waitlisted"),
-                RegistrationStatus.cancelled: _("cancelled")}
+    statuses = {"confirmed": _("confirmed"), "waitlisted": _("waitlisted"), "wish": _("wish"),
+                "cancelled": _("cancelled")}
     for r in registrations:
-        seats = [f"{titles.get(s.session_id, s.session_id)} ({statuses[s.status]})" for s in r.active_seats()]
+        seats = [f"{titles.get(s.session_id, s.session_id)} ({statuses[s.status.name]})" for s in r.active_seats()]
         yield [r.id, r.last_name, r.first_name, r.email, r.organisation, r.job_title,
-               r.category.label_for(locale) if r.category else "", statuses[r.status], " | ".join(seats),
+               r.category.label_for(locale) if r.category else "", statuses[r.status.name], " | ".join(seats),
                event.local(r.checked_in_at) if r.checked_in_at else None, event.local(r.created_at),
                r.source.value, r.overbooked, r.dietary, r.accessibility]
 
@@ -159,12 +158,10 @@ def export_registrants(event: Event, filters: RegistrantFilters, fmt: str = "csv
             fmt = "csv"
             content = csv_bytes(header, rows, delimiter=";" if delimiter == ";" else ",")
             name = f"{event.slug}-registrants-{stamp}.csv"
-    # Its own write transaction: on SQLite the read one above cannot become a writer once another connection
-    # has written since it began ("database is locked" at once, e.g. during a rush of registrations).
-    begin_write_transaction()
-    record("registrations.export", event_id=event.id, target_type="event", target_id=event.id,
-           details={"format": fmt, "rows": count, "by_round_table": by_round_table, **filters.to_args()}, user=user)
-    db.session.commit()
+    # In a write transaction of its own, not the read one above (see record_now).
+    record_now("registrations.export", event_id=event.id, target_type="event", target_id=event.id,
+               details={"format": fmt, "rows": count, "by_round_table": by_round_table, **filters.to_args()},
+               user=user)
     return ExportFile(content, name, XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE, count)
 
 
@@ -303,7 +300,7 @@ def import_registrations(event: Event, data: bytes, *, send_email: bool = True, 
     report.ready = []
     report.rejected.sort()
     report.duplicates.sort()
-    record("registrations.import", event_id=event.id, target_type="event", target_id=event.id,
-           details={**report.summary(), "send_email": send_email}, user=user)
-    db.session.commit()
+    # Each row was registered in a transaction of its own; the summary is recorded in one more.
+    record_now("registrations.import", event_id=event.id, target_type="event", target_id=event.id,
+               details={**report.summary(), "send_email": send_email}, user=user)
     return report

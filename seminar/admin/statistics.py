@@ -20,6 +20,8 @@ class Counts:
     confirmed: int = 0
     waitlisted: int = 0
     cancelled: int = 0
+    # Round tables only: chosen by people waiting for the event (they count in neither confirmed nor waitlisted).
+    wish: int = 0
     checked_in: int = 0
 
     @property
@@ -40,7 +42,7 @@ def _bucket(rows) -> dict:
     for key, status, checked_in, n in rows:
         c = counts.setdefault(key, Counts())
         setattr(c, status.value, getattr(c, status.value) + n)
-        if checked_in and status is not RegistrationStatus.cancelled:
+        if checked_in and status.name != "cancelled":
             c.checked_in += n
     return counts
 

@@ -61,6 +61,8 @@ def event_edit(slug: str):
     if request.method == "GET":
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             getattr(form, name).data = _naive_local(event, getattr(event, name))
+        if event.registration_closes_at == event.starts_at:
+            form.registration_closes_at.data = None  # the default: it follows the start when the start moves
     if form.validate_on_submit():
         try:
             event = programme.update_event(event.id, _event_details(form))

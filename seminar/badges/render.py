@@ -528,13 +528,13 @@ def badge_data(registration, *, locale: str | None = None) -> BadgeData:
 
     from seminar.badges.codes import make_checkin_code
     from seminar.events.models import SessionKind
-    from seminar.registration.models import RegistrationStatus
+    from seminar.registration.models import SeatStatus
 
     locale = locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
     event = registration.event
     seats = [
         seat for seat in registration.seats
-        if seat.status is RegistrationStatus.confirmed and seat.session.kind is SessionKind.round_table
+        if seat.status is SeatStatus.confirmed and seat.session.kind is SessionKind.round_table
     ]
     seats.sort(key=lambda seat: (seat.session.starts_at, seat.session.position))
     tables = tuple(

@@ -16,7 +16,7 @@ from seminar.badges.render import BadgeCache, badge_data, log_harfbuzz_subset_st
 from seminar.events.models import Event, Session
 from seminar.extensions import db
 from seminar.jobs.services import JobContext, JobResult, enqueue_job
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
 
 STATUSES = tuple(status.value for status in RegistrationStatus)
 
@@ -75,7 +75,7 @@ def select_registrations(event_id: int, *, registration_ids: Iterable[int] | Non
         query = query.where(Registration.status == RegistrationStatus(status))
     if session_id is not None:
         query = query.where(Registration.seats.any(
-            (SessionSeat.session_id == session_id) & (SessionSeat.status == RegistrationStatus.confirmed)
+            (SessionSeat.session_id == session_id) & (SessionSeat.status == SeatStatus.confirmed)
         ))
     return sorted(db.session.scalars(query), key=_sort_key)
 
@@ -91,7 +91,7 @@ def export_badges(event_id: int, *, registration_ids: Iterable[int] | None = Non
     registrations = select_registrations(event_id, registration_ids=registration_ids, status=status,
                                          session_id=session_id)
     badges = [badge_data(registration, locale=locale) for registration in registrations]
-    db.session.commit()  # end the read transaction: rendering takes a while and needs no database
+    db.session.rollback()  # end the read transaction (it wrote nothing): rendering takes a while, needs no database
     log_harfbuzz_subset_status()
     workers = current_app.config.get("BADGE_RENDER_PROCESSES") or None
     pdf = render_badges(badges, layout, cache_dir=badge_cache_dir(), workers=workers, progress=progress)

@@ -20,10 +20,10 @@ from sqlalchemy.orm import selectinload
 from seminar.accounts.models import User
 from seminar.audit.services import record
 from seminar.badges.codes import verify_checkin_code
-from seminar.database import begin_write_transaction
+from seminar.database import write_transaction
 from seminar.events.models import Category, Event, Session, SessionKind
 from seminar.extensions import db, utcnow
-from seminar.registration.models import Registration, RegistrationStatus, SessionAttendance, SessionSeat
+from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionAttendance, SessionSeat
 
 UNDO_WINDOW = timedelta(seconds=60)
 SEARCH_LIMIT = 20
@@ -128,8 +128,7 @@ def check_in(event_id: int, registration_id: int, *, user_id: int | None, sessio
         .where(Registration.id == registration_id, Registration.event_id == event_id)).first()
     if state is None or state.status is not RegistrationStatus.confirmed or state.checked_in_at is not None:
         return _answer(event_id, registration_id, recorded=False, locale=locale)
-    try:
-        begin_write_transaction()
+    with write_transaction():
         recorded = db.session.execute(
             update(Registration)
             .where(Registration.id == registration_id, Registration.event_id == event_id,
@@ -141,10 +140,6 @@ def check_in(event_id: int, registration_id: int, *, user_id: int | None, sessio
         if recorded:
             record("checkin.check_in", event_id=event_id, target_type="registration", target_id=registration_id,
                    user=_user(user_id))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return _answer(event_id, registration_id, recorded=recorded, locale=locale)
 
 
@@ -168,30 +163,25 @@ def _check_in_session(event_id: int, session_id: int, registration_id: int, *, u
         raise CheckinError(_l("This session is not part of the event."))
     recorded = False
     try:
-        begin_write_transaction()
-        registration = db.session.scalar(
-            select(Registration).where(Registration.id == registration_id, Registration.event_id == event_id,
-                                       Registration.status == RegistrationStatus.confirmed,
-                                       Registration.anonymised_at.is_(None)))
-        if registration is not None and _attendance(session_id, registration_id) is None:
-            has_seat = db.session.scalar(select(SessionSeat.id).where(
-                SessionSeat.registration_id == registration_id, SessionSeat.session_id == session_id,
-                SessionSeat.status == RegistrationStatus.confirmed)) is not None
-            db.session.add(SessionAttendance(session_id=session_id, registration_id=registration_id,
-                                             checked_in_at=utcnow(), checked_in_by_id=user_id,
-                                             without_seat=not has_seat))
-            record("checkin.session_check_in", event_id=event_id, target_type="registration",
-                   target_id=registration_id, details={"session_id": session_id, "without_seat": not has_seat},
-                   user=_user(user_id))
-            db.session.flush()
-            recorded = True
-        db.session.commit()
+        with write_transaction():
+            registration = db.session.scalar(
+                select(Registration).where(Registration.id == registration_id, Registration.event_id == event_id,
+                                           Registration.status == RegistrationStatus.confirmed,
+                                           Registration.anonymised_at.is_(None)))
+            if registration is not None and _attendance(session_id, registration_id) is None:
+                has_seat = db.session.scalar(select(SessionSeat.id).where(
+                    SessionSeat.registration_id == registration_id, SessionSeat.session_id == session_id,
+                    SessionSeat.status == SeatStatus.confirmed)) is not None
+                db.session.add(SessionAttendance(session_id=session_id, registration_id=registration_id,
+                                                 checked_in_at=utcnow(), checked_in_by_id=user_id,
+                                                 without_seat=not has_seat))
+                record("checkin.session_check_in", event_id=event_id, target_type="registration",
+                       target_id=registration_id, details={"session_id": session_id, "without_seat": not has_seat},
+                       user=_user(user_id))
+                db.session.flush()
+                recorded = True
     except IntegrityError:  # another desk recorded the same attendance a moment earlier (PostgreSQL)
-        db.session.rollback()
-        recorded = False
-    except BaseException:
-        db.session.rollback()
-        raise
+        recorded = False  # the block was rolled back
     registration = _registration(event_id, registration_id)
     if registration is None:
         return CheckinResult(INVALID, session_id=session_id)
@@ -212,8 +202,7 @@ def undo(event_id: int, registration_id: int, *, user_id: int | None, checked_in
     one. Raises CheckinError when the check-in is not found, was made by another account, or is too old.
     """
     now = now or utcnow()
-    try:
-        begin_write_transaction()
+    with write_transaction():
         if session_id is None:
             target = db.session.scalar(
                 select(Registration).where(Registration.id == registration_id, Registration.event_id == event_id)
@@ -231,10 +220,6 @@ def undo(event_id: int, registration_id: int, *, user_id: int | None, checked_in
             db.session.delete(target)
         record("checkin.undo", event_id=event_id, target_type="registration", target_id=registration_id,
                details={"session_id": session_id, "checked_in_at": checked_in_at.isoformat()}, user=_user(user_id))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def _check_undo(target, user_id: int | None, checked_in_at: datetime, now: datetime) -> None:
@@ -299,7 +284,7 @@ def live_counts(event: Event) -> LiveCounts:
         select(SessionSeat.session_id, checked, func.count())
         .join(Registration, Registration.id == SessionSeat.registration_id)
         .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.confirmed,
-               SessionSeat.status == RegistrationStatus.confirmed)
+               SessionSeat.status == SeatStatus.confirmed)
         .group_by(SessionSeat.session_id, checked)
     ):
         tally = seats.setdefault(session_id, Tally())
@@ -384,7 +369,7 @@ def _attendance(session_id: int, registration_id: int) -> SessionAttendance | No
 
 def _confirmed_round_tables(registration: Registration) -> list[SessionSeat]:
     seats = [s for s in registration.seats
-             if s.status is RegistrationStatus.confirmed and s.session.kind is SessionKind.round_table]
+             if s.status is SeatStatus.confirmed and s.session.kind is SessionKind.round_table]
     return sorted(seats, key=lambda s: (s.session.starts_at, s.session.position, s.session_id))
 
 

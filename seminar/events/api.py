@@ -62,6 +62,11 @@ def event_to_json(event: Event, occupancy: EventOccupancy) -> dict:
             "city": venue.city if venue else None,
             "country": venue.country if venue else None,
         },
-        "registration": {"open": event.registration_is_open(), **_counts(occupancy.event)},
+        "registration": {
+            "open": event.registration_is_open(),
+            "opens_at": iso(event.local(event.registration_opens_at)) if event.registration_opens_at else None,
+            "closes_at": iso(event.local(event.registration_closes_at)),
+            **_counts(occupancy.event),
+        },
         "sessions": [_session(event, s, occupancy.session(s)) for s in event.sessions],
     }

@@ -15,9 +15,10 @@ from seminar.events.seed import seed_anniversary_seminar
 @click.command("seed")
 @with_appcontext
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Move the seminar to this day (YYYY-MM-DD), for rehearsals.")
+              help="Seed the seminar on this day (YYYY-MM-DD), or move it there, for rehearsals "
+                   "(e.g. 2023-11-28, the historical one). Default: the next 28 November still ahead.")
 def seed_command(on) -> None:
-    """Load the cancéropôles' anniversary seminar (idempotent)."""
+    """Load the cancéropôles' anniversary seminar (idempotent), by default on the next 28 November."""
     day: date | None = on.date() if on else None
     event, changed = seed_anniversary_seminar(day)
     state = "loaded" if changed else "unchanged"

@@ -46,6 +46,11 @@ class OrganisationKind(enum.Enum):
     other = "other"
 
 
+def _event_start(context) -> datetime:
+    """The default closing time of registration, for an INSERT that gives none: the event's start."""
+    return context.get_current_parameters()["starts_at"]
+
+
 class Event(db.Model):
     __tablename__ = "event"
 
@@ -59,8 +64,14 @@ class Event(db.Model):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     registration_opens_at: Mapped[datetime | None]
-    registration_closes_at: Mapped[datetime | None]
+    # Always stored: when an event is written without one, registration closes as the event starts
+    # (`_event_start`); never after the event ends (`registration_outlasts_event`).
+    registration_closes_at: Mapped[datetime] = mapped_column(default=_event_start)
     capacity: Mapped[int | None]
+    # How many registrations are confirmed and waitlisted: kept by the seat ledger
+    # (seminar.registration.ledger) in the same transaction as every change, so that nothing counts rows.
+    confirmed_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    waitlisted_count: Mapped[int] = mapped_column(default=0, server_default="0")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     featured: Mapped[bool] = mapped_column(default=False)
     times_confirmed: Mapped[bool] = mapped_column(default=False)
@@ -94,6 +105,15 @@ class Event(db.Model):
 
     def registration_is_open(self, now: datetime | None = None) -> bool:
         return registration_open_between(self.registration_opens_at, self.registration_closes_at, now)
+
+    def registration_opens_later(self, now: datetime | None = None) -> bool:
+        """Whether registration has not opened yet (it will: it always closes after it opens)."""
+        return self.registration_opens_at is not None and (now or utcnow()) < self.registration_opens_at
+
+
+def registration_outlasts_event(closes_at: datetime, ends_at: datetime) -> bool:
+    """Whether registration would stay open after the event ends, which every way of writing an event refuses."""
+    return closes_at > ends_at
 
 
 def registration_open_between(opens_at: datetime | None, closes_at: datetime | None,
@@ -156,6 +176,9 @@ class Session(db.Model):
     ends_at: Mapped[datetime]
     room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"))
     capacity: Mapped[int | None]
+    # Confirmed and waitlisted seats (wishes count in neither), kept by the seat ledger like Event's.
+    confirmed_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    waitlisted_count: Mapped[int] = mapped_column(default=0, server_default="0")
     position: Mapped[int] = mapped_column(default=0)
     # iCalendar SEQUENCE of the session itself: raised on every change of time, room or title.
     sequence: Mapped[int] = mapped_column(default=0)

@@ -1,9 +1,10 @@
 """Editing the programme: events, venue and rooms, sessions, speakers and their roles.
 
-Each function owns its transaction: it validates, changes, records an audit entry and commits.
-Refusals raise `ProgrammeError` with one message per field, for the form that asked.
+Each function owns its transaction (`write_transaction`): it validates, changes, records an audit entry and
+commits. Refusals raise `ProgrammeError` with one message per field, for the form that asked.
 A change of a session's time, room or title raises `Session.sequence` and queues calendar updates
-(`seminar.ical.notifications`) in the same transaction; a capacity raised promotes from the waiting list.
+(`seminar.ical.notifications`) in the same transaction; a capacity raised is announced
+(`signals.capacity_raised`) in that transaction too, and the waiting list moves up into the new places.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from seminar.audit.services import record
-from seminar.database import begin_write_transaction
+from seminar.database import write_transaction
+from seminar.events import signals
 from seminar.events.models import (
     Event,
     Room,
@@ -27,9 +29,9 @@ from seminar.events.models import (
     Speaker,
     SpeakerRole,
     Venue,
+    registration_outlasts_event,
 )
 from seminar.extensions import db, utcnow
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -59,7 +61,11 @@ class EventDetails:
     contact_email: str = ""
     capacity: int | None = None
     registration_opens_at: datetime | None = None
-    registration_closes_at: datetime | None = None
+    registration_closes_at: datetime | None = None  # None: when the event starts
+
+    def __post_init__(self):
+        if self.registration_closes_at is None:
+            self.registration_closes_at = self.starts_at
 
 
 @dataclass
@@ -141,116 +147,117 @@ def _check_event(details: EventDetails, event_id: int | None) -> None:
     if details.capacity is not None and details.capacity < 0:
         problems["capacity"] = _("The capacity cannot be negative.")
     opens, closes = details.registration_opens_at, details.registration_closes_at
-    if opens and closes and closes <= opens:
+    if opens and closes <= opens:
         problems["registration_closes_at"] = _("Registration must close after it opens.")
+    elif "ends_at" not in problems and registration_outlasts_event(closes, details.ends_at):
+        problems["registration_closes_at"] = _("Registration cannot close after the event ends.")
     if problems:
         raise ProgrammeError(problems)
 
 
 def create_event(details: EventDetails) -> Event:
-    _check_event(details, None)
-    event = Event()
-    _apply(event, details)
-    db.session.add(event)
-    db.session.flush()
-    record("event.create", event_id=event.id, target_type="event", target_id=event.id,
-           details={"slug": event.slug, "title": event.title})
-    db.session.commit()
+    with write_transaction():
+        _check_event(details, None)
+        event = Event()
+        _apply(event, details)
+        db.session.add(event)
+        db.session.flush()
+        record("event.create", event_id=event.id, target_type="event", target_id=event.id,
+               details={"slug": event.slug, "title": event.title})
     return event
 
 
 def update_event(event_id: int, details: EventDetails) -> Event:
-    """Refuses an event capacity below the confirmed count; a raised capacity promotes from the waiting list."""
-    begin_write_transaction()
-    event = db.session.scalar(select(Event).where(Event.id == event_id).with_for_update())
-    _check_event(details, event_id)
-    confirmed = db.session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.event_id == event_id, Registration.status == RegistrationStatus.confirmed)) or 0
-    _check_capacity(details.capacity, confirmed)
-    raised = _raised(event.capacity, details.capacity)
-    changed = _changes(event, details)
-    _apply(event, details)
-    if changed:
-        record("event.update", event_id=event.id, target_type="event", target_id=event.id, details=changed)
-    _update_invites(event, event_invite=bool(changed.keys() & _EVENT_INVITE_FIELDS),
-                    session_invites=bool(changed.keys() & _SESSION_INVITE_FIELDS))
-    db.session.commit()
-    if raised:
-        _capacity_changed(event_id, None)
+    """Refuses an event capacity below the confirmed count; a raised capacity promotes from the waiting list
+    (`signals.capacity_raised`, in this transaction)."""
+    with write_transaction():
+        event = _lock_event(event_id)
+        _check_event(details, event_id)
+        _check_capacity(details.capacity, event.confirmed_count)
+        raised = _raised(event.capacity, details.capacity)
+        changed = _changes(event, details)
+        _apply(event, details)
+        if changed:
+            record("event.update", event_id=event.id, target_type="event", target_id=event.id, details=changed)
+        _update_invites(event, event_invite=bool(changed.keys() & _EVENT_INVITE_FIELDS),
+                        session_invites=bool(changed.keys() & _SESSION_INVITE_FIELDS))
+        if raised:
+            db.session.flush()
+            signals.capacity_raised.send(event_id=event.id, session_id=None)
     return event
 
 
 def delete_event(event_id: int) -> None:
     """Delete the event and everything in it; before it has ended, its registrants' invites are cancelled."""
-    event = db.session.get(Event, event_id)
-    if event.ends_at > utcnow():  # a past event stays in calendars as it was
-        _cancel_invites(event)
-    record("event.delete", target_type="event", target_id=event_id,
-           details={"slug": event.slug, "title": event.title})
-    db.session.delete(event)
-    db.session.commit()
+    with write_transaction():
+        event = db.session.get(Event, event_id)
+        if event.ends_at > utcnow():  # a past event stays in calendars as it was
+            _cancel_invites(event)
+        record("event.delete", target_type="event", target_id=event_id,
+               details={"slug": event.slug, "title": event.title})
+        db.session.delete(event)
 
 
 # Venue and rooms ------------------------------------------------------------------------------------
 
 def save_venue(event_id: int, details: VenueDetails) -> Venue:
-    if not details.name.strip():
-        raise ProgrammeError({"name": _("The venue needs a name.")})
-    venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
-    created = venue is None
-    if created:
-        venue = Venue(event_id=event_id)
-        db.session.add(venue)
-    changed = _changes(venue, details) if not created else {"name": [None, details.name]}
-    location = None if created else venue.one_line
-    _apply(venue, details)
-    db.session.flush()
-    if changed:
-        record("venue.update", event_id=event_id, target_type="venue", target_id=venue.id, details=changed)
-    if venue.one_line != location:  # every invite shows where
-        _update_invites(db.session.get(Event, event_id), event_invite=True, session_invites=True)
-    db.session.commit()
+    with write_transaction():
+        if not details.name.strip():
+            raise ProgrammeError({"name": _("The venue needs a name.")})
+        venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
+        created = venue is None
+        if created:
+            venue = Venue(event_id=event_id)
+            db.session.add(venue)
+        changed = _changes(venue, details) if not created else {"name": [None, details.name]}
+        location = None if created else venue.one_line
+        _apply(venue, details)
+        db.session.flush()
+        if changed:
+            record("venue.update", event_id=event_id, target_type="venue", target_id=venue.id, details=changed)
+        if venue.one_line != location:  # every invite shows where
+            _update_invites(db.session.get(Event, event_id), event_invite=True, session_invites=True)
     return venue
 
 
 def save_room(event_id: int, name: str, capacity: int | None, room_id: int | None = None) -> Room:
-    venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
-    if venue is None:
-        raise ProgrammeError({"": _("Describe the venue before adding rooms.")})
-    name = name.strip()
-    if not name:
-        raise ProgrammeError({"name": _("The room needs a name.")})
-    if capacity is not None and capacity < 0:
-        raise ProgrammeError({"capacity": _("The capacity cannot be negative.")})
-    clash = select(Room.id).where(Room.venue_id == venue.id, Room.name == name, Room.id != (room_id or 0))
-    if db.session.scalar(clash):
-        raise ProgrammeError({"name": _("This venue already has a room with this name.")})
-    room = _owned(Room, room_id, event_id) if room_id else Room(venue=venue)
-    old_name = room.name
-    room.name, room.capacity = name, capacity
-    db.session.add(room)
-    db.session.flush()
-    record("room.update" if room_id else "room.create", event_id=event_id, target_type="room", target_id=room.id,
-           details={"name": [old_name, name]} if room_id else {"name": name})
-    if room_id and old_name != name:
-        # The room's name is in every invite of the sessions held there.
-        for session in db.session.scalars(select(Session).where(Session.room_id == room.id)):
-            session.sequence += 1
-            _session_changed(session)
-    db.session.commit()
+    with write_transaction():
+        venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
+        if venue is None:
+            raise ProgrammeError({"": _("Describe the venue before adding rooms.")})
+        name = name.strip()
+        if not name:
+            raise ProgrammeError({"name": _("The room needs a name.")})
+        if capacity is not None and capacity < 0:
+            raise ProgrammeError({"capacity": _("The capacity cannot be negative.")})
+        clash = select(Room.id).where(Room.venue_id == venue.id, Room.name == name, Room.id != (room_id or 0))
+        if db.session.scalar(clash):
+            raise ProgrammeError({"name": _("This venue already has a room with this name.")})
+        room = _owned(Room, room_id, event_id) if room_id else Room(venue=venue)
+        old_name = room.name
+        room.name, room.capacity = name, capacity
+        db.session.add(room)
+        db.session.flush()
+        record("room.update" if room_id else "room.create", event_id=event_id, target_type="room", target_id=room.id,
+               details={"name": [old_name, name]} if room_id else {"name": name})
+        if room_id and old_name != name:
+            # The room's name is in every invite of the sessions held there.
+            for session in db.session.scalars(select(Session).where(Session.room_id == room.id)):
+                session.sequence += 1
+                _session_changed(session)
     return room
 
 
 def delete_room(event_id: int, room_id: int) -> None:
-    room = _owned(Room, room_id, event_id)
-    sessions = list(db.session.scalars(select(Session).where(Session.room_id == room.id)))
-    for session in sessions:
-        session.room = None
-        session.sequence += 1
-        _session_changed(session)
-    record("room.delete", event_id=event_id, target_type="room", target_id=room.id, details={"name": room.name})
-    db.session.delete(room)
-    db.session.commit()
+    with write_transaction():
+        room = _owned(Room, room_id, event_id)
+        sessions = list(db.session.scalars(select(Session).where(Session.room_id == room.id)))
+        for session in sessions:
+            session.room = None
+            session.sequence += 1
+            _session_changed(session)
+        record("room.delete", event_id=event_id, target_type="room", target_id=room.id, details={"name": room.name})
+        db.session.delete(room)
 
 
 # Sessions -------------------------------------------------------------------------------------------
@@ -301,51 +308,53 @@ def _raised(old: int | None, new: int | None) -> bool:
 
 
 def create_session(event_id: int, details: SessionDetails) -> Session:
-    event = db.session.get(Event, event_id)
-    _check_session(event, details, None)
-    session = Session(event_id=event_id)
-    _apply(session, details)
-    db.session.add(session)
-    db.session.flush()
-    record("session.create", event_id=event_id, target_type="session", target_id=session.id,
-           details={"title": session.title, "starts_at": session.starts_at.isoformat()})
-    db.session.commit()
+    with write_transaction():
+        event = db.session.get(Event, event_id)
+        _check_session(event, details, None)
+        session = Session(event_id=event_id)
+        _apply(session, details)
+        db.session.add(session)
+        db.session.flush()
+        record("session.create", event_id=event_id, target_type="session", target_id=session.id,
+               details={"title": session.title, "starts_at": session.starts_at.isoformat()})
     return session
 
 
 def update_session(session_id: int, details: SessionDetails) -> Session:
     """Validates and saves a session. Time, room or title changes raise its sequence and queue calendar
-    updates; capacity cannot drop below the confirmed seats, and a raise promotes from the waiting list."""
-    begin_write_transaction()
-    session = db.session.scalar(select(Session).where(Session.id == session_id).with_for_update())
-    event = session.event
-    _check_session(event, details, session_id)
-    confirmed = db.session.scalar(select(func.count()).select_from(SessionSeat).where(
-        SessionSeat.session_id == session_id, SessionSeat.status == RegistrationStatus.confirmed)) or 0
-    _check_capacity(details.capacity, confirmed)
-    raised = _raised(session.capacity, details.capacity)
-    changed = _changes(session, details)
-    _apply(session, details)
-    if changed.keys() & {"starts_at", "ends_at", "room_id", "title"}:
-        session.sequence += 1
-        db.session.flush()
-        _session_changed(session)
-    if changed:
-        record("session.update", event_id=event.id, target_type="session", target_id=session.id, details=changed)
-    db.session.commit()
-    if raised:
-        _capacity_changed(event.id, session.id)
+    updates; capacity cannot drop below the confirmed seats, and a raise promotes from the waiting list
+    (`signals.capacity_raised`, in this transaction)."""
+    with write_transaction():
+        event_id = db.session.scalar(select(Session.event_id).where(Session.id == session_id))
+        event = _lock_event(event_id)
+        session = db.session.scalar(select(Session).where(Session.id == session_id).with_for_update(key_share=True)
+                                    .execution_options(populate_existing=True))
+        _check_session(event, details, session_id)
+        _check_capacity(details.capacity, session.confirmed_count)
+        raised = _raised(session.capacity, details.capacity)
+        changed = _changes(session, details)
+        _apply(session, details)
+        if changed.keys() & {"starts_at", "ends_at", "room_id", "title"}:
+            session.sequence += 1
+            db.session.flush()
+            _session_changed(session)
+        if changed:
+            record("session.update", event_id=event.id, target_type="session", target_id=session.id,
+                   details=changed)
+        if raised:
+            db.session.flush()
+            signals.capacity_raised.send(event_id=event.id, session_id=session.id)
     return session
 
 
 def delete_session(event_id: int, session_id: int) -> None:
-    session = _owned(Session, session_id, event_id)
-    session.sequence += 1
-    _session_deleted(session)
-    record("session.delete", event_id=event_id, target_type="session", target_id=session.id,
-           details={"title": session.title})
-    db.session.delete(session)
-    db.session.commit()
+    with write_transaction():
+        session = _owned(Session, session_id, event_id)
+        session.sequence += 1
+        _session_deleted(session)
+        record("session.delete", event_id=event_id, target_type="session", target_id=session.id,
+               details={"title": session.title})
+        db.session.delete(session)
 
 
 # Speakers -------------------------------------------------------------------------------------------
@@ -376,62 +385,62 @@ def check_photo(data: bytes) -> str:
 
 def save_speaker(event_id: int, details: SpeakerDetails, *, speaker_id: int | None = None,
                  photo: bytes | None = None, remove_photo: bool = False) -> Speaker:
-    if not details.name.strip():
-        raise ProgrammeError({"name": _("The speaker needs a name.")})
-    mimetype = check_photo(photo) if photo else None
-    speaker = _owned(Speaker, speaker_id, event_id) if speaker_id else Speaker(event_id=event_id)
-    changed = _changes(speaker, details) if speaker_id else {"name": details.name}
-    _apply(speaker, details)
-    if photo:
-        speaker.photo, speaker.photo_mimetype = photo, mimetype
-        changed["photo"] = "new"
-    elif remove_photo:
-        speaker.photo, speaker.photo_mimetype = None, None
-        changed["photo"] = "removed"
-    db.session.add(speaker)
-    db.session.flush()
-    record("speaker.update" if speaker_id else "speaker.create", event_id=event_id, target_type="speaker",
-           target_id=speaker.id, details=changed)
-    db.session.commit()
+    with write_transaction():
+        if not details.name.strip():
+            raise ProgrammeError({"name": _("The speaker needs a name.")})
+        mimetype = check_photo(photo) if photo else None
+        speaker = _owned(Speaker, speaker_id, event_id) if speaker_id else Speaker(event_id=event_id)
+        changed = _changes(speaker, details) if speaker_id else {"name": details.name}
+        _apply(speaker, details)
+        if photo:
+            speaker.photo, speaker.photo_mimetype = photo, mimetype
+            changed["photo"] = "new"
+        elif remove_photo:
+            speaker.photo, speaker.photo_mimetype = None, None
+            changed["photo"] = "removed"
+        db.session.add(speaker)
+        db.session.flush()
+        record("speaker.update" if speaker_id else "speaker.create", event_id=event_id, target_type="speaker",
+               target_id=speaker.id, details=changed)
     return speaker
 
 
 def delete_speaker(event_id: int, speaker_id: int) -> None:
-    speaker = _owned(Speaker, speaker_id, event_id)
-    record("speaker.delete", event_id=event_id, target_type="speaker", target_id=speaker.id,
-           details={"name": speaker.name})
-    db.session.delete(speaker)
-    db.session.commit()
+    with write_transaction():
+        speaker = _owned(Speaker, speaker_id, event_id)
+        record("speaker.delete", event_id=event_id, target_type="speaker", target_id=speaker.id,
+               details={"name": speaker.name})
+        db.session.delete(speaker)
 
 
 def set_speaker_role(event_id: int, session_id: int, speaker_id: int, role: SpeakerRole, position: int = 0
                      ) -> SessionSpeaker:
     """Adds the speaker to the session with `role`, or changes their role there."""
-    session = _owned(Session, session_id, event_id)
-    speaker = _owned(Speaker, speaker_id, event_id, missing=None)
-    if speaker is None:
-        raise ProgrammeError({"speaker_id": _("Choose a speaker of this event.")})
-    link = db.session.scalar(select(SessionSpeaker).where(
-        SessionSpeaker.session_id == session.id, SessionSpeaker.speaker_id == speaker.id))
-    if link is None:
-        link = SessionSpeaker(session=session, speaker=speaker)
-        db.session.add(link)
-    link.role, link.position = role, position
-    db.session.flush()
-    record("session.speaker", event_id=event_id, target_type="session", target_id=session.id,
-           details={"speaker": speaker.name, "role": role.value})
-    db.session.commit()
+    with write_transaction():
+        session = _owned(Session, session_id, event_id)
+        speaker = _owned(Speaker, speaker_id, event_id, missing=None)
+        if speaker is None:
+            raise ProgrammeError({"speaker_id": _("Choose a speaker of this event.")})
+        link = db.session.scalar(select(SessionSpeaker).where(
+            SessionSpeaker.session_id == session.id, SessionSpeaker.speaker_id == speaker.id))
+        if link is None:
+            link = SessionSpeaker(session=session, speaker=speaker)
+            db.session.add(link)
+        link.role, link.position = role, position
+        db.session.flush()
+        record("session.speaker", event_id=event_id, target_type="session", target_id=session.id,
+               details={"speaker": speaker.name, "role": role.value})
     return link
 
 
 def remove_speaker_role(event_id: int, link_id: int) -> None:
-    link = db.session.get(SessionSpeaker, link_id)
-    if link is None or link.session.event_id != event_id:
-        raise ProgrammeError({"": _("This speaker is not in this session.")})
-    record("session.speaker_removed", event_id=event_id, target_type="session", target_id=link.session_id,
-           details={"speaker": link.speaker.name})
-    db.session.delete(link)
-    db.session.commit()
+    with write_transaction():
+        link = db.session.get(SessionSpeaker, link_id)
+        if link is None or link.session.event_id != event_id:
+            raise ProgrammeError({"": _("This speaker is not in this session.")})
+        record("session.speaker_removed", event_id=event_id, target_type="session", target_id=link.session_id,
+               details={"speaker": link.speaker.name})
+        db.session.delete(link)
 
 
 # Helpers --------------------------------------------------------------------------------------------
@@ -494,7 +503,8 @@ def _session_deleted(session: Session) -> None:
     session_deleted(session)
 
 
-def _capacity_changed(event_id: int, session_id: int | None) -> None:
-    from seminar.registration.services import capacity_changed
-
-    capacity_changed(event_id, session_id)
+def _lock_event(event_id: int) -> Event:
+    """The event's row, locked as the seat ledger locks it (the event first, then its sessions), so that the
+    confirmed counts read here stay true until the commit."""
+    return db.session.scalar(select(Event).where(Event.id == event_id).with_for_update(key_share=True)
+                             .execution_options(populate_existing=True))

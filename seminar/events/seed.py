@@ -1,6 +1,7 @@
 """The cancéropôles' 20th-anniversary seminar, from the Institut national du cancer's press release
 of 28 November 2023. The release gives no timetable: the times below are indicative
-(`Event.times_confirmed` is False, which the programme page says)."""
+(`Event.times_confirmed` is False, which the programme page says). Seeded by default on the next
+28 November still ahead, so that a fresh installation shows a seminar open for registration."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from seminar.database import write_transaction
 from seminar.events.models import (
     Category,
     Event,
@@ -23,11 +25,12 @@ from seminar.events.models import (
     SpeakerRole,
     Venue,
 )
-from seminar.extensions import db
+from seminar.extensions import db, utcnow
 
 SLUG = "20-ans-canceropoles"
-SEMINAR_DATE = date(2023, 11, 28)
+SEMINAR_DATE = date(2023, 11, 28)  # the historical seminar (`flask seed --date 2023-11-28`)
 PARIS = ZoneInfo("Europe/Paris")
+OPENING = (9, 0)  # the seminar starts (and registration closes) at 09:00, Paris time
 
 CANCEROPOLES = [
     "Cancéropôle Est",
@@ -105,24 +108,32 @@ def _at(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime.combine(day, time(hh, mm), tzinfo=PARIS)
 
 
-def seed_anniversary_seminar(on: date | None = None) -> tuple[Event, bool]:
+def next_anniversary(now: datetime) -> date:
+    """The next 28 November on which the seminar has not started yet at `now`: this year's while it is
+    still ahead, else next year's."""
+    this_year = SEMINAR_DATE.replace(year=now.astimezone(PARIS).year)
+    return this_year if now < _at(this_year, *OPENING) else this_year.replace(year=this_year.year + 1)
+
+
+def seed_anniversary_seminar(on: date | None = None, *, now: datetime | None = None) -> tuple[Event, bool]:
     """Load the anniversary seminar; idempotent.
 
-    Returns the event and whether anything changed. With `on`, an existing seeded event is moved
-    (with its whole programme) to that day, for rehearsals.
+    Returns the event and whether anything changed. A new event is seeded on `on`, by default on the
+    next 28 November still ahead at `now` (default: now). With `on`, an existing seeded event is moved
+    (with its whole programme and registration period) to that day, for rehearsals; without, it stays.
     """
     event = db.session.scalar(select(Event).where(Event.slug == SLUG))
     if event is None:
-        event = _create(on or SEMINAR_DATE)
-        db.session.add(event)
-        db.session.commit()
+        with write_transaction():
+            event = _create(on or next_anniversary(now or utcnow()))
+            db.session.add(event)
         return event, True
     if on is not None:
         current_day = event.local(event.starts_at).date()
         shift = on - current_day
         if shift:
-            _shift(event, timedelta(days=shift.days))
-            db.session.commit()
+            with write_transaction():
+                _shift(event, timedelta(days=shift.days))
             return event, True
     return event, False
 
@@ -134,6 +145,9 @@ def _shift(event: Event, delta: timedelta) -> None:
         return datetime.combine(local.date() + delta, local.time(), tzinfo=event.tz)
 
     event.starts_at, event.ends_at = moved(event.starts_at), moved(event.ends_at)
+    event.registration_closes_at = moved(event.registration_closes_at)
+    if event.registration_opens_at is not None:
+        event.registration_opens_at = moved(event.registration_opens_at)
     for session in event.sessions:
         session.starts_at, session.ends_at = moved(session.starts_at), moved(session.ends_at)
         session.sequence += 1
@@ -147,10 +161,10 @@ def _create(day: date) -> Event:
         description=DESCRIPTION,
         organiser="Institut national du cancer",
         timezone="Europe/Paris",
-        starts_at=_at(day, 9, 0),
+        starts_at=_at(day, *OPENING),
         ends_at=_at(day, 17, 0),
         registration_opens_at=None,
-        registration_closes_at=None,
+        registration_closes_at=_at(day, *OPENING),
         capacity=300,
         contact_email="seminaire-canceropoles@example.org",
         featured=True,

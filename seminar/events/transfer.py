@@ -24,7 +24,8 @@ from sqlalchemy import Boolean, Enum, Integer, LargeBinary, String, Table, Text,
 from sqlalchemy.exc import SQLAlchemyError
 
 from seminar.accounts.models import User
-from seminar.database import begin_write_transaction
+from seminar.database import write_transaction
+from seminar.events import signals
 from seminar.events.models import (
     Category,
     Event,
@@ -35,6 +36,7 @@ from seminar.events.models import (
     SessionSpeaker,
     Speaker,
     Venue,
+    registration_outlasts_event,
 )
 from seminar.extensions import UTCDateTime, db, utcnow
 from seminar.registration.models import Registration, SessionAttendance, SessionSeat
@@ -140,19 +142,17 @@ def import_event(document: dict, *, replace: bool = False) -> ImportResult:
     tables = _check_document(document)
     slug = tables["event"][0]["slug"]
     try:
-        begin_write_transaction()
-        existing = db.session.scalar(select(Event.id).where(Event.slug == slug))
-        if existing is not None:
-            if not replace:
-                raise TransferError(f"an event with the slug {slug!r} already exists (use --replace to overwrite it)")
-            db.session.execute(delete(Event.__table__).where(Event.__table__.c.id == existing))
-        result = _insert_all(tables, slug)
-        db.session.commit()
-    except TransferError:
-        db.session.rollback()
-        raise
-    except SQLAlchemyError as error:
-        db.session.rollback()
+        with write_transaction():
+            existing = db.session.scalar(select(Event.id).where(Event.slug == slug))
+            if existing is not None:
+                if not replace:
+                    raise TransferError(
+                        f"an event with the slug {slug!r} already exists (use --replace to overwrite it)")
+                db.session.execute(delete(Event.__table__).where(Event.__table__.c.id == existing))
+            result = _insert_all(tables, slug)
+            event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
+            signals.event_loaded.send(event_id=event_id)
+    except SQLAlchemyError as error:  # rolled back by write_transaction
         detail = str(getattr(error, "orig", error)).splitlines()[0]
         raise TransferError(f"the database refused the event: {detail}") from error
     return result
@@ -192,7 +192,10 @@ def _insert_all(tables: dict[str, list[dict]], slug: str) -> ImportResult:
     for table in TABLES:
         mapping = new_ids[table.name] = {}
         for number, row in enumerate(tables[table.name], 1):
-            values = _row_from_json(table, row, f"{table.name} #{number}", new_ids, staff)
+            where = f"{table.name} #{number}"
+            values = _row_from_json(table, row, where, new_ids, staff)
+            if table is Event.__table__:
+                _check_registration_window(values, where)
             if ids_kept:
                 db.session.execute(insert(table).values(values))
                 mapping[row["id"]] = row["id"]
@@ -212,8 +215,8 @@ def _row_from_json(table: Table, row: dict, where: str, new_ids: dict, staff: di
             email = row.get(_email_key(column))
             values[column.name] = staff.get(email) if email else None
             continue
-        if column.name not in row:
-            continue  # the column's default
+        if column.name not in row or (row[column.name] is None and not column.nullable and column.default):
+            continue  # the column's default (a null there: a document written before the column was required)
         value = _value_from_json(column, row[column.name], f"{where}, {column.name}")
         target = _referenced_table(column)
         if target is not None and value is not None:
@@ -222,6 +225,14 @@ def _row_from_json(table: Table, row: dict, where: str, new_ids: dict, staff: di
             value = new_ids[target][value]
         values[column.name] = value
     return values
+
+
+def _check_registration_window(event: dict, where: str) -> None:
+    """Registration never stays open after the event ends (without a closing time, it closes at the start)."""
+    closes, ends = event.get("registration_closes_at"), event.get("ends_at")
+    if closes is not None and ends is not None and registration_outlasts_event(closes, ends):
+        raise TransferError(f"{where}: registration_closes_at {closes.isoformat()} is after the event's end "
+                            f"({ends.isoformat()}): registration cannot close after the event ends")
 
 
 def _value_from_json(column, value, where: str):

@@ -39,7 +39,7 @@ from icalendar import Event as VEvent
 from seminar.events.models import Event, Session, SpeakerRole
 from seminar.ical.folding import to_ical
 from seminar.ical.timezones import vtimezone, vtimezone_ical
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
 
 PRODID = "-//Seminar//Seminar calendar 1.0//EN"
 REFRESH = timedelta(hours=1)  # how often subscribed clients should fetch a feed again
@@ -279,7 +279,7 @@ def _registration_status(registration: Registration) -> str | None:
 
 
 def confirmed_seats(registration: Registration) -> list[SessionSeat]:
-    return [s for s in registration.seats if s.status is RegistrationStatus.confirmed]
+    return [s for s in registration.seats if s.status is SeatStatus.confirmed]
 
 
 def seat_sequence(seat: SessionSeat) -> int:

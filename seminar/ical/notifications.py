@@ -29,7 +29,7 @@ from seminar.formatting import local_datetime, local_time
 from seminar.ical.calendar import CANCEL, REQUEST, Site, event_invite, location_text, session_invite
 from seminar.mail.models import OutboxMessage
 from seminar.mail.outbox import enqueue
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
 from seminar.registration.notifications import MailKind, RegistrantMail, manage_url
 
 UPDATE_DELAY_SECONDS = 120
@@ -142,7 +142,7 @@ def _confirmed_seats(session: Session) -> list[SessionSeat]:
     return list(db.session.scalars(
         select(SessionSeat)
         .join(Registration, Registration.id == SessionSeat.registration_id)
-        .where(SessionSeat.session_id == session.id, SessionSeat.status == RegistrationStatus.confirmed,
+        .where(SessionSeat.session_id == session.id, SessionSeat.status == SeatStatus.confirmed,
                Registration.status == RegistrationStatus.confirmed, Registration.anonymised_at.is_(None))
         .options(selectinload(SessionSeat.registration).selectinload(Registration.event))
         .order_by(SessionSeat.id)

@@ -18,6 +18,17 @@ class RegistrationStatus(enum.Enum):
     cancelled = "cancelled"
 
 
+class SeatStatus(enum.Enum):
+    """A registrant's place in one round table. Only a confirmed registration holds confirmed or waitlisted
+    seats; the choices of someone waiting for the event are wishes, which count against nothing until the
+    registration is confirmed (seminar.registration.ledger)."""
+
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    wish = "wish"
+    cancelled = "cancelled"
+
+
 class RegistrationSource(enum.Enum):
     web = "web"
     import_ = "import"
@@ -78,11 +89,11 @@ class Registration(db.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
     def active_seats(self) -> list[SessionSeat]:
-        return [s for s in self.seats if s.status is not RegistrationStatus.cancelled]
+        return [s for s in self.seats if s.status is not SeatStatus.cancelled]
 
 
 class SessionSeat(db.Model):
-    """A registrant's place (confirmed or waitlisted) in one round table."""
+    """A registrant's place in one round table (see SeatStatus); `created_at` is its place in the queue."""
 
     __tablename__ = "session_seat"
     __table_args__ = (
@@ -93,7 +104,7 @@ class SessionSeat(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
-    status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus))
+    status: Mapped[SeatStatus] = mapped_column(enum_column(SeatStatus))
     # iCalendar SEQUENCE of this registrant's invite for this session.
     ical_sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -42,7 +42,8 @@ from seminar.events.models import Event, Session, SessionSpeaker
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
 from seminar.mail.outbox import enqueue_to_compose, row_to_compose, write
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+from seminar.registration import ledger
+from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
 from seminar.registration.tokens import current_token
 
 _EXTENSION_KEY = "seminar.calendar_parts"
@@ -91,9 +92,21 @@ def manage_url(registration: Registration) -> str:
     return f"{base}/registrations/{current_token(registration)}"
 
 
-def status_labels() -> dict[str, str]:
-    """Registration and seat statuses as shown to registrants (in the current locale)."""
-    return {"confirmed": _("confirmed"), "waitlisted": _("waiting list"), "cancelled": _("cancelled")}
+def standing_label(status: RegistrationStatus | SeatStatus, position: int | None = None) -> str:
+    """A place in words of the current locale: confirmed, waiting (at which position), pending, cancelled."""
+    if status.name == "waitlisted":
+        return _("on the waiting list, position %(num)d", num=position) if position else _("on the waiting list")
+    return {"confirmed": _("place confirmed"), "wish": _("pending until your place is confirmed"),
+            "cancelled": _("cancelled")}[status.name]
+
+
+def standing(registration: Registration) -> tuple[str, list[tuple[SessionSeat, str]]]:
+    """What the registrant holds now, in words of the current locale: the event's place, then each round table
+    chosen (by time) with its own; waiting-list positions included (1 = next to get a place)."""
+    seats = sorted(registration.active_seats(), key=lambda s: (s.session.starts_at, s.session.id))
+    positions = ledger.seat_positions(registration) if registration.status is RegistrationStatus.confirmed else {}
+    return (standing_label(registration.status, ledger.waiting_position(registration)),
+            [(seat, standing_label(seat.status, positions.get(seat.session_id))) for seat in seats])
 
 
 def _subject(kind: MailKind, title: str) -> str:
@@ -120,16 +133,17 @@ def compose(
     link = manage_url(registration)
     confirmed, released = list(sessions_confirmed), list(sessions_released)
     with force_locale(registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        held, seats = standing(registration)
         context = {
             "kind": kind.value,
             "registration": registration,
             "event": event,
-            "seats": sorted(registration.active_seats(), key=lambda s: (s.session.starts_at, s.session.id)),
+            "held": held,
+            "seats": seats,
             "sessions_confirmed": confirmed,
             "sessions_released": released,
             "manage_url": link,
             "locale": registration.locale,
-            "status_labels": status_labels(),
         }
         subject = _subject(kind, event.title)
         text_body = render_template("mail/registration.txt", **context)
@@ -190,7 +204,7 @@ def write_mail(message: OutboxMessage, about: dict) -> None:
         return
     # Seats as they are now: one confirmed then given up before this is written gets no invite (nor, later,
     # a cancellation of it); one released then taken again is not withdrawn.
-    held = {seat.session_id for seat in registration.seats if seat.status is RegistrationStatus.confirmed}
+    held = {seat.session_id for seat in registration.seats if seat.status is SeatStatus.confirmed}
     if about["kind"] == REGISTERED:
         if registration.status is RegistrationStatus.cancelled:  # cancelled before this was written
             db.session.delete(message)

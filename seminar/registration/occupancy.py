@@ -1,14 +1,15 @@
-"""How many places are taken and left, for an event and its sessions (two queries whatever the size)."""
+"""How many places are taken and left, for an event and its sessions: the ledger's counters, read from two rows
+per page (seminar.registration.ledger), never counted from the registrations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from seminar.events.models import Event, Session
 from seminar.extensions import db
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+from seminar.registration.ledger import has_room, seats_left
 
 
 @dataclass(frozen=True)
@@ -16,14 +17,12 @@ class Occupancy:
     capacity: int | None
     confirmed: int = 0
     waitlisted: int = 0
-
-    @property
-    def seats_left(self) -> int | None:
-        return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
+    seats_left: int | None = None  # None: no limit
+    has_room: bool = True
 
     @property
     def full(self) -> bool:
-        return self.capacity is not None and self.confirmed >= self.capacity
+        return not self.has_room
 
 
 @dataclass(frozen=True)
@@ -32,36 +31,18 @@ class EventOccupancy:
     sessions: dict[int, Occupancy]
 
     def session(self, session: Session) -> Occupancy:
-        return self.sessions.get(session.id, Occupancy(session.capacity))
+        return self.sessions.get(session.id, Occupancy(session.capacity, seats_left=session.capacity))
 
 
-def _counts(rows) -> dict:
-    counts: dict = {}
-    for key, status, n in rows:
-        counts.setdefault(key, {})[status] = n
-    return counts
+def _columns(place):
+    return place.capacity, place.confirmed_count, place.waitlisted_count, seats_left(place), has_room(place)
 
 
 def event_occupancy(event: Event) -> EventOccupancy:
-    """Confirmed and waitlisted counts for the event and every session."""
-    reg_rows = db.session.execute(
-        select(Registration.event_id, Registration.status, func.count())
-        .where(Registration.event_id == event.id)
-        .group_by(Registration.event_id, Registration.status)
-    ).all()
-    seat_rows = db.session.execute(
-        select(SessionSeat.session_id, SessionSeat.status, func.count())
-        .join(Session, Session.id == SessionSeat.session_id)
-        .where(Session.event_id == event.id)
-        .group_by(SessionSeat.session_id, SessionSeat.status)
-    ).all()
-    ev = _counts(reg_rows).get(event.id, {})
-    seats = _counts(seat_rows)
-    confirmed, waitlisted = RegistrationStatus.confirmed, RegistrationStatus.waitlisted
+    """Confirmed and waitlisted counts and places left, for the event and every session (two statements)."""
+    row = db.session.execute(select(*_columns(Event)).where(Event.id == event.id)).one()
+    sessions = db.session.execute(select(Session.id, *_columns(Session)).where(Session.event_id == event.id))
     return EventOccupancy(
-        event=Occupancy(event.capacity, ev.get(confirmed, 0), ev.get(waitlisted, 0)),
-        sessions={
-            s.id: Occupancy(s.capacity, seats.get(s.id, {}).get(confirmed, 0), seats.get(s.id, {}).get(waitlisted, 0))
-            for s in event.sessions
-        },
+        event=Occupancy(*row),
+        sessions={session_id: Occupancy(*values) for session_id, *values in sessions},
     )

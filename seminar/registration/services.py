@@ -1,56 +1,41 @@
-"""Registering, and everything that changes a registration afterwards.
+"""Registering, and everything that changes a registration afterwards: orchestration.
 
-Services take plain values, own their transaction and commit. Every change of status follows one
-pattern (pretix's rule: lock once, as late as possible, then re-check availability):
-
-1. `begin_write_transaction()` (SQLite: BEGIN IMMEDIATE, the database-wide write lock);
-2. lock the Event row, then the event's Session rows in id order (`SELECT … FOR UPDATE` on PostgreSQL),
-   always in that order, so that two transactions cannot deadlock;
-3. count what is taken, decide confirmed or waitlisted, write; promote the oldest waitlisted
-   registrations into any seat the change freed; record the e-mails in the outbox;
-4. commit: the change, the promotions and their e-mails are one transaction.
+Services take plain values and own their transaction (`seminar.database.write_transaction`). Who holds a
+place, and the counters of places, are the seat ledger's (`seminar.registration.ledger`): its lock order, its
+rule and its writes. A change here locks through the ledger, changes through it, lets it fill the places that
+came free from the waiting lists, and records the e-mails in the outbox; the change, the promotions and their
+e-mails commit together.
 
 Registering, the one change that comes by the thousand in the first minutes, writes everything first (the
-registration and its seats as waiting, its e-mail) and locks only the Event row, last, for two UPDATEs that
-count and decide (see `_register`): every other change of a seat locks the Event row first, so the counts
-it reads under that lock are exact.
+registration as waiting, its round tables as wishes, its e-mail) and locks the Event row last, for the
+ledger's statements that decide and count (see `_register`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (
-    Integer,
-    String,
-    bindparam,
-    case,
-    cast,
-    delete,
-    exists,
-    func,
-    insert,
-    literal,
-    not_,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import Integer, String, bindparam, cast, delete, exists, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from seminar.database import begin_write_transaction
+from seminar.database import execute_committing, write_transaction
 from seminar.events.models import Category, Event, Session, registration_open_between
 from seminar.extensions import db, utcnow
 from seminar.mail.models import OutboxMessage, OutboxStatus
-from seminar.registration import notifications
-from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SessionSeat
+from seminar.registration import ledger, notifications
+from seminar.registration.models import (
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    SeatStatus,
+    SessionSeat,
+)
 from seminar.registration.notifications import MailKind
 from seminar.registration.tokens import hash_token, issue_token, looks_like_token, new_link, new_token, tokens_match
 from seminar.registration.validation import InvalidDetails, clean_email, clean_text, email_key
@@ -123,6 +108,16 @@ def find_by_token(token: str) -> Registration | None:
     if registration is None or not tokens_match(token, registration.token_hash) or registration.anonymised_at:
         return None
     return registration
+
+
+def just_registered(registration_id: int | None) -> Registration | None:
+    """A registration a browser has just created, with its seats and their sessions (None: none, erased)."""
+    if registration_id is None:
+        return None
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == registration_id)
+        .options(selectinload(Registration.seats).selectinload(SessionSeat.session)))
+    return None if registration is None or registration.anonymised_at else registration
 
 
 def export_data(registration_id: int) -> dict:
@@ -200,11 +195,10 @@ def register(
 def _register(event: int | str, details: RegistrationDetails, chosen_ids: list[int], locale: str,
               source: RegistrationSource, overbook: bool, notify: bool, require_category: bool) -> RegistrationOutcome:
     """One statement checks the event, the address, the category and the round tables (`_registration_state`);
-    then the registration and its seats are written as waiting, and only at the end is the event locked, for
-    the statements that count the places and decide, and the commit (`_decide_and_commit`). The lock is thus
-    held for the database's work only, not for ours."""
-    with _write_transaction():
-        begin_write_transaction()
+    then the registration is written as waiting with its round tables as wishes, and only at the end is the
+    event locked, for the ledger's statements that decide and count (`ledger.decision_statements`), and the
+    commit. The lock is thus held for the database's work only, not for ours."""
+    with write_transaction():
         key = email_key(details.email)
         state = _registration_state(event, key, details.category_id)
         if state is None:
@@ -221,20 +215,32 @@ def _register(event: int | str, details: RegistrationDetails, chosen_ids: list[i
         else:
             registration = db.session.get(Registration, state.existing_id)
             if registration.status is not CANCELLED:
-                if notify:
+                if notify and not _mailed_recently(registration.id):
                     notifications.notify(MailKind.link, registration)
                 return RegistrationOutcome(registration.id, None, False, registration.status)
-            # Taken up again with the new details, as waiting until decided like a new one (same link).
+            # Taken up again with the new details, decided like a new one (same link): its status is set to
+            # waiting without counting it, as a new registration is written, until the decision counts it.
             registration_id, token, writes = registration.id, None, []
             _write_details(registration, details)
             registration.source, registration.locale, registration.cancelled_at = source, locale, None
-            registration.status, registration.overbooked = WAITLISTED, False
-            _wait_for_seats(registration, chosen_ids)
+            registration.status, registration.overbooked, registration.created_at = WAITLISTED, False, utcnow()
+            ledger.wish(registration, chosen_ids, since=registration.created_at)
             if notify:
                 notifications.notify_registered(registration)
             db.session.flush()
-        status = _decide_and_commit(state.event_id, registration_id, bool(chosen_ids), overbook, writes)
-        return RegistrationOutcome(registration_id, token, token is not None, status)
+        params = {"the_event": state.event_id, "the_registration": registration_id, "now": utcnow()}
+        deciding = [(statement, params) for statement in ledger.decision_statements(overbook, bool(chosen_ids))]
+        [(status,)] = execute_committing([*writes, *deciding])[len(writes) + 1]
+        return RegistrationOutcome(registration_id, token, token is not None, RegistrationStatus(status))
+
+
+def _mailed_recently(registration_id: int) -> bool:
+    """Whether the registration was sent (or is about to be sent) an e-mail less than
+    REGISTRATION_LINK_RESEND_AFTER seconds ago: the same form submitted again, or ten times at once, sends
+    the e-mails of one registration, once."""
+    since = utcnow() - timedelta(seconds=current_app.config["REGISTRATION_LINK_RESEND_AFTER"])
+    return db.session.scalar(select(exists().where(
+        OutboxMessage.registration_id == registration_id, OutboxMessage.created_at > since)))
 
 
 def clean_details(details: RegistrationDetails) -> RegistrationDetails:
@@ -259,66 +265,67 @@ def clean_details(details: RegistrationDetails) -> RegistrationDetails:
 # --- changing a registration -------------------------------------------------------------------------
 
 def cancel(registration_id: int) -> list[int]:
-    """Cancel a registration and its seats; the seats it frees go to the waiting lists (ids returned)."""
-    with _write_transaction():
+    """Cancel a registration and its seats; the places it frees go to the waiting lists (ids returned)."""
+    with write_transaction():
         registration, event, _sessions = _lock_registration(registration_id)
         if registration.status is CANCELLED:
             return []
         return _cancel_locked(registration, event, notify=True)
 
 
-def restore(registration_id: int) -> RegistrationStatus:
-    """Take a cancelled registration up again; capacity applies as for a new one (organiser action)."""
-    with _write_transaction():
-        registration, event, _sessions = _lock_registration(registration_id)
+def restore(registration_id: int, *, while_open: bool = False) -> RegistrationStatus:
+    """Take a cancelled registration up again with the round tables it had; capacity applies as for a new one.
+    An organiser's action, or the registrant's own with `while_open` (refused outside the registration window:
+    RegistrationClosed)."""
+    with write_transaction():
+        registration, event, sessions = _lock_registration(registration_id)
         if registration.status is not CANCELLED:
             return registration.status
-        registration.status, registration.overbooked = _event_place(event, overbook=False)
-        registration.cancelled_at = None
-        sessions = [seat.session for seat in registration.seats if seat.status is CANCELLED]
-        confirmed = _take_seats(registration, sessions, overbook=False)
+        if while_open and not registration_open_between(event.registration_opens_at, event.registration_closes_at):
+            raise RegistrationClosed()
+        # Registered anew: at the back of the waiting lists, the event's and its round tables'.
+        registration.cancelled_at, registration.created_at = None, utcnow()
+        ledger.wish(registration, [seat.session_id for seat in registration.seats], since=registration.created_at)
+        confirmed = ledger.admit(registration)
         kind = MailKind.confirmation if registration.status is CONFIRMED else MailKind.waitlisted
-        notifications.notify(kind, registration, sessions_confirmed=confirmed)
+        notifications.notify(kind, registration, sessions_confirmed=[sessions[i] for i in confirmed])
         return registration.status
 
 
 def change_sessions(registration_id: int, session_ids: Iterable[int]) -> list[int]:
-    """Replace the registrant's round tables: new ones are confirmed or waitlisted by capacity, seats given up
-    go to the waiting lists (promoted registration ids returned). Raises InvalidDetails, RegistrationError."""
-    with _write_transaction():
+    """Replace the registrant's round tables: new ones are confirmed or waitlisted by capacity (wishes while the
+    registration waits for the event), places given up go to the waiting lists (promoted registration ids
+    returned). Raises InvalidDetails, RegistrationError."""
+    with write_transaction():
         registration, event, sessions = _lock_registration(registration_id)
         if registration.status is CANCELLED:
             raise RegistrationError(_l("This registration is cancelled."))
-        chosen = _chosen_sessions(sessions, session_ids)
-        chosen_ids = {s.id for s in chosen}
+        chosen_ids = [s.id for s in _chosen_sessions(sessions, session_ids)]
         held = {seat.session_id: seat for seat in registration.active_seats()}
-        released, freed = [], []
-        for seat in held.values():
-            if seat.session_id not in chosen_ids:
-                if seat.status is CONFIRMED:
-                    released.append(seat.session)
-                    freed.append(seat.session)
-                seat.status = CANCELLED
-        added = [s for s in chosen if s.id not in held]
-        if not added and not released and len(held) == len(chosen_ids):
+        released = [seat for seat in held.values() if seat.session_id not in chosen_ids]
+        added = [i for i in chosen_ids if i not in held]
+        if not added and not released:
             return []
-        confirmed = _take_seats(registration, added, overbook=False)
-        notifications.notify(MailKind.updated, registration, sessions_confirmed=confirmed, sessions_released=released)
-        return _promote(event, freed, event_level=False)
+        freed = [seat.session_id for seat in released if ledger.release(seat)]
+        ledger.wish(registration, added)
+        confirmed = ledger.decide_wishes(registration)
+        notifications.notify(MailKind.updated, registration, sessions_confirmed=[sessions[i] for i in confirmed],
+                             sessions_released=[sessions[i] for i in freed])
+        return _promote(event, sessions, freed, event_level=False)
 
 
 def leave_waitlist(registration_id: int, session_id: int | None = None) -> list[int]:
     """Leave the event's waiting list (the registration is cancelled) or one round table's (that seat only)."""
-    with _write_transaction():
+    with write_transaction():
         registration, event, _sessions = _lock_registration(registration_id)
         if session_id is None:
             if registration.status is not WAITLISTED:
                 raise RegistrationError(_l("This registration is not on the waiting list."))
             return _cancel_locked(registration, event, notify=True)
         seat = next((s for s in registration.seats if s.session_id == session_id), None)
-        if seat is None or seat.status is not WAITLISTED:
+        if seat is None or seat.status not in (SeatStatus.waitlisted, SeatStatus.wish):
             raise RegistrationError(_l("You are not on this round table's waiting list."))
-        seat.status = CANCELLED
+        ledger.release(seat)
         notifications.notify(MailKind.updated, registration)
         return []
 
@@ -326,7 +333,7 @@ def leave_waitlist(registration_id: int, session_id: int | None = None) -> list[
 def update_details(registration_id: int, details: RegistrationDetails) -> None:
     """Change a registrant's details (consent to the privacy notice is kept as first given)."""
     details = clean_details(details)
-    with _write_transaction():
+    with write_transaction():
         registration, event, _sessions = _lock_registration(registration_id)
         _check_category(event.id, details.category_id)
         key = email_key(details.email)
@@ -343,64 +350,67 @@ def update_details(registration_id: int, details: RegistrationDetails) -> None:
 
 
 def promote_from_waitlist(event_id: int, session_id: int | None = None) -> list[int]:
-    """Fill free seats from the waiting lists, oldest first: the event's and every round table's, or only
+    """Fill free places from the waiting lists, oldest first: the event's and every round table's, or only
     `session_id`'s. Returns the promoted registration ids (each is told by e-mail)."""
-    with _write_transaction():
+    with write_transaction():
         event, sessions = _lock_event(event_id)
         if session_id is None:
-            return _promote(event, sessions.values(), event_level=True)
+            return _promote(event, sessions, sessions, event_level=True)
         if session_id not in sessions:
             raise RegistrationNotFound()
-        return _promote(event, [sessions[session_id]], event_level=False)
+        return _promote(event, sessions, [session_id], event_level=False)
 
 
 def promote_registration(registration_id: int, *, session_id: int | None = None) -> None:
     """An organiser moves ONE chosen waitlisted registration (or, with `session_id`, its seat in that round
     table) to confirmed, whoever is ahead of it and even beyond capacity; going beyond is recorded in
-    `Registration.overbooked`. The registrant gets the promotion e-mail, as with automatic promotion.
+    `Registration.overbooked`. A registration so confirmed has its round-table wishes decided as usual. The
+    registrant gets the promotion e-mail, as with automatic promotion.
     Raises RegistrationError when the registration (or seat) is not on the waiting list."""
-    with _write_transaction():
-        registration, event, sessions = _lock_registration(registration_id)
+    with write_transaction():
+        registration, _event, sessions = _lock_registration(registration_id)
+        seat = None
         if session_id is None:
             if registration.status is not WAITLISTED:
                 raise RegistrationError(_l("This registration is not on the waiting list."))
-            beyond = event.capacity is not None and _confirmed_in_event(event.id) >= event.capacity
-            seat = None
         else:
             seat = next((s for s in registration.seats if s.session_id == session_id), None)
-            if seat is None or seat.status is not WAITLISTED or registration.status is CANCELLED:
+            if seat is None or seat.status is not SeatStatus.waitlisted:
                 raise RegistrationError(_l("This registration is not on this round table's waiting list."))
-            session = sessions[session_id]
-            beyond = session.capacity is not None and _confirmed_in_session(session.id) >= session.capacity
-        registration.overbooked = registration.overbooked or beyond
-        promoted: dict[int, _Promotion] = {}
-        _mark_promoted(promoted, registration, seat, utcnow())
-        _notify_promoted(promoted)
+        promotions: dict[int, ledger.Promotion] = {}
+        ledger.promote(registration, promotions, seat, beyond_capacity=True)
+        _notify_promoted(promotions, sessions)
 
 
 def capacity_changed(event_id: int, session_id: int | None = None) -> list[int]:
-    """Call after an organiser has committed a new (higher) capacity for the event or a session: the
-    waiting list moves up into the new seats. Lowering a capacity never removes anyone."""
-    return promote_from_waitlist(event_id, session_id)
+    """Subscriber of `seminar.events.signals.capacity_changed`, inside the transaction that changed the
+    capacity (the event is locked): the waiting list moves up into the new places. Lowering a capacity never
+    removes anyone (the programme refuses a capacity below the confirmed count). Called alone, it is a
+    transaction of its own."""
+    with write_transaction():
+        event, sessions = _lock_event(event_id)
+        if session_id is None:
+            return _promote(event, sessions, [], event_level=True)
+        return _promote(event, sessions, [session_id], event_level=False)
 
 
 def reissue_token(registration_id: int) -> str:
     """A new self-service token (the previous link stops working); returned, not e-mailed."""
-    with _write_transaction():
+    with write_transaction():
         registration = _get(registration_id)
         return issue_token(registration)
 
 
 def send_link(registration_id: int) -> None:
     """E-mail the registrant their current self-service link."""
-    with _write_transaction():
+    with write_transaction():
         notifications.notify(MailKind.link, _get(registration_id))
 
 
 def erase(registration_id: int) -> list[int]:
     """GDPR erasure: the registration is anonymised (kept only as a count), its seats are released and its
     e-mails deleted from the outbox; the link stops working. Returns promoted registration ids."""
-    with _write_transaction():
+    with write_transaction():
         registration, event, _sessions = _lock_registration(registration_id)
         promoted = [] if registration.status is CANCELLED else _cancel_locked(registration, event, notify=False)
         placeholder = f"erased-{registration.id}@invalid"
@@ -421,44 +431,18 @@ def erase(registration_id: int) -> list[int]:
 
 # --- inside the locked transaction ---------------------------------------------------------------------
 
-@contextmanager
-def _write_transaction():
-    """Commit what the block did, or roll everything back (the locks go with it)."""
+def _lock_event(event_id: int) -> tuple[Event, dict[int, Session]]:
     try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-def _lock_event(event_id: int, *, begin: bool = True) -> tuple[Event, dict[int, Session]]:
-    if begin:
-        begin_write_transaction()
-    event = db.session.scalar(
-        select(Event).where(Event.id == event_id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    if event is None:
-        raise RegistrationNotFound()
-    sessions = db.session.scalars(
-        select(Session).where(Session.event_id == event_id).order_by(Session.id)
-        .with_for_update(key_share=True).execution_options(populate_existing=True)
-    )
-    return event, {s.id: s for s in sessions}
+        return ledger.lock_event(event_id)
+    except ledger.NotFound:
+        raise RegistrationNotFound() from None
 
 
 def _lock_registration(registration_id: int) -> tuple[Registration, Event, dict[int, Session]]:
-    begin_write_transaction()
-    event_id = db.session.scalar(select(Registration.event_id).where(Registration.id == registration_id))
-    if event_id is None:
-        raise RegistrationNotFound()
-    event, sessions = _lock_event(event_id, begin=False)
-    registration = db.session.scalar(
-        select(Registration).where(Registration.id == registration_id)
-        .options(selectinload(Registration.seats)).execution_options(populate_existing=True)
-    )
-    return registration, event, sessions
+    try:
+        return ledger.lock_registration(registration_id)
+    except ledger.NotFound:
+        raise RegistrationNotFound() from None
 
 
 def _get(registration_id: int) -> Registration:
@@ -466,114 +450,6 @@ def _get(registration_id: int) -> Registration:
     if registration is None:
         raise RegistrationNotFound()
     return registration
-
-
-def _decide_and_commit(event_id: int, registration_id: int, with_seats: bool, overbook: bool,
-                       writes: list[tuple] = ()) -> RegistrationStatus:
-    """Write `writes` (statements and their parameters: a new registration's rows), lock the event (every change
-    of a seat locks it first, so what is counted under it is exact), confirm the registration and each of its
-    seats (all saved as waiting) where a place is left, in UPDATEs that count as they decide, and commit.
-    `overbook` confirms anyway and records whether that went beyond capacity.
-
-    On PostgreSQL (psycopg) the statements go in one pipeline: the server writes, takes the lock, decides and
-    commits without waiting for the client between them, so the lock is held for the server's work only.
-    Sent one by one, each round trip waited for the web process to be scheduled again on a busy machine, and
-    that wait, multiplied by every registration queued behind the lock, set the throughput (bench/).
-    """
-    params = {"the_event": event_id, "the_registration": registration_id, "now": utcnow()}
-    deciding = [(statement, params) for statement in _decision_statements(overbook, with_seats)]
-    [(status,)] = _execute_committing([*writes, *deciding])[len(writes) + 1]
-    db.session.commit()  # psycopg: the database has committed already, this sends no statement
-    return RegistrationStatus(status)
-
-
-def _seat_room(seat=SessionSeat):
-    """Whether `seat`'s round table has a place left, for UPDATEs and SELECTs on session_seat that decide
-    seat by seat."""
-    others = aliased(SessionSeat)
-    confirmed = (select(func.count()).select_from(others)
-                 .where(others.session_id == seat.session_id, others.status == CONFIRMED).scalar_subquery())
-    capacity = select(Session.capacity).where(Session.id == seat.session_id).scalar_subquery()
-    return or_(capacity.is_(None), confirmed < capacity)
-
-
-@cache
-def _decision_statements(overbook: bool, with_seats: bool) -> tuple:
-    """The lock and the deciding UPDATEs of `_decide_and_commit`, with bound parameters the_event,
-    the_registration and now (built once: building and compiling them cost more than running them)."""
-    event_id, registration_id, now = bindparam("the_event"), bindparam("the_registration"), bindparam("now")
-    others = aliased(Registration)
-    confirmed = (select(func.count()).select_from(others)
-                 .where(others.event_id == event_id, others.status == CONFIRMED).scalar_subquery())
-    capacity = select(Event.capacity).where(Event.id == event_id).scalar_subquery()
-    event_room = or_(capacity.is_(None), confirmed < capacity)
-
-    def decided(room):
-        return literal(CONFIRMED.name) if overbook else case((room, CONFIRMED.name), else_=WAITLISTED.name)
-
-    overbooked = Registration.overbooked
-    if overbook:  # organisers only: note a confirmation beyond the event's or a round table's capacity
-        beyond = not_(event_room)
-        if with_seats:  # decided before the seats' UPDATE below: they are all still waiting
-            mine = aliased(SessionSeat)
-            beyond = or_(beyond, exists().where(mine.registration_id == registration_id, mine.status == WAITLISTED,
-                                                not_(_seat_room(mine))))
-        overbooked = or_(overbooked, beyond)
-    statements = [
-        select(Event.id).where(Event.id == event_id).with_for_update(key_share=True),
-        update(Registration).where(Registration.id == registration_id)
-        .values(status=decided(event_room), updated_at=now, overbooked=overbooked)
-        .returning(Registration.status),
-    ]
-    if with_seats:
-        statements.append(
-            update(SessionSeat).where(SessionSeat.registration_id == registration_id, SessionSeat.status == WAITLISTED)
-            .values(status=decided(_seat_room()), updated_at=now))
-    return tuple(statements)
-
-
-def _execute_committing(statements: list[tuple]) -> list[list[tuple]]:
-    """Run Core statements, each with its parameters; each one's rows (plain values) in order. With psycopg they
-    go in one pipeline that ends with COMMIT (see `_decide_and_commit`), their parameters as the database
-    stores them (no type conversion); elsewhere the caller's commit follows."""
-    connection = db.session.connection()
-    if connection.dialect.driver != "psycopg":
-        results = (connection.execute(statement, params) for statement, params in statements)
-        return [[tuple(row) for row in result] if result.returns_rows else [] for result in results]
-    raw = connection.connection.dbapi_connection
-    dbapi = connection.dialect.loaded_dbapi
-    try:
-        with raw.pipeline():
-            cursors = []
-            for statement, params in statements:
-                sql, compiled = _compiled(statement, connection.dialect)
-                cursors.append(raw.execute(sql, compiled.construct_params(params)))
-            raw.commit()  # COMMIT and the pipeline's only synchronisation: one round trip for all
-    except dbapi.Error as error:  # as SQLAlchemy would raise it (an IntegrityError is retried by `register`)
-        raise DBAPIError.instance(None, None, error, dbapi.Error) from error
-    return [[tuple(row) for row in cursor.fetchall()] if cursor.description else [] for cursor in cursors]
-
-
-_COMPILED: dict = {}
-
-
-def _compiled(statement, dialect) -> tuple[str, object]:
-    key = (statement, dialect.name, dialect.driver)
-    if key not in _COMPILED:
-        compiled = statement.compile(dialect=dialect)
-        _COMPILED[key] = (str(compiled), compiled)
-    return _COMPILED[key]
-
-
-def _wait_for_seats(registration: Registration, session_ids: Iterable[int]) -> None:
-    """A waiting seat in each session (a seat given up before joins the back of the waiting list again)."""
-    existing = {seat.session_id: seat for seat in registration.seats}
-    for session_id in session_ids:
-        seat = existing.get(session_id)
-        if seat is None:
-            registration.seats.append(SessionSeat(session_id=session_id, status=WAITLISTED))
-        else:
-            seat.status, seat.created_at = WAITLISTED, utcnow()
 
 
 def _chosen_sessions(sessions: dict[int, Session], session_ids: Iterable[int]) -> list[Session]:
@@ -660,7 +536,7 @@ def _new_registration(state: _RegistrationState, key: str, details: Registration
     }
     writes = [(_insert(Registration, tuple(registration)), registration)]
     for session_id in session_ids:
-        seat = {"registration_id": registration_id, "session_id": session_id, "status": WAITLISTED.name,
+        seat = {"registration_id": registration_id, "session_id": session_id, "status": SeatStatus.wish.name,
                 "ical_sequence": 0, "created_at": now, "updated_at": now}
         writes.append((_insert(SessionSeat, tuple(seat)), seat))
     if notify:
@@ -682,118 +558,27 @@ def _write_details(registration: Registration, details: RegistrationDetails) -> 
         registration.consent_privacy_at = utcnow()
 
 
-def _confirmed_in_event(event_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Registration)
-        .where(Registration.event_id == event_id, Registration.status == CONFIRMED)
-    )
-
-
-def _confirmed_in_session(session_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(SessionSeat)
-        .where(SessionSeat.session_id == session_id, SessionSeat.status == CONFIRMED)
-    )
-
-
-def _event_place(event: Event, overbook: bool) -> tuple[RegistrationStatus, bool]:
-    """(status, overbooked) for one more registration, counted under the lock."""
-    if event.capacity is None or _confirmed_in_event(event.id) < event.capacity:
-        return CONFIRMED, False
-    return (CONFIRMED, True) if overbook else (WAITLISTED, False)
-
-
-def _take_seats(registration: Registration, sessions: Iterable[Session], overbook: bool) -> list[Session]:
-    """Give the registration a seat (confirmed or waitlisted) in each session; returns those confirmed."""
-    existing = {seat.session_id: seat for seat in registration.seats}
-    confirmed = []
-    for session in sessions:
-        db.session.flush()
-        free = session.capacity is None or _confirmed_in_session(session.id) < session.capacity
-        if free or overbook:
-            status = CONFIRMED
-            registration.overbooked = registration.overbooked or not free
-            confirmed.append(session)
-        else:
-            status = WAITLISTED
-        seat = existing.get(session.id)
-        if seat is None:
-            registration.seats.append(SessionSeat(session=session, status=status))
-        else:
-            # Taken up again: joins the back of the waiting list like any new request.
-            seat.status, seat.created_at = status, utcnow()
-    return confirmed
-
-
 def _cancel_locked(registration: Registration, event: Event, *, notify: bool) -> list[int]:
     was_confirmed = registration.status is CONFIRMED
-    freed = [seat.session for seat in registration.seats if seat.status is CONFIRMED]
-    registration.status, registration.cancelled_at = CANCELLED, utcnow()
-    for seat in registration.seats:
-        seat.status = CANCELLED
+    freed = ledger.cancel(registration)
+    sessions = {s.id: s for s in event.sessions}
     if notify:
-        notifications.notify(MailKind.cancelled, registration, sessions_released=freed)
-    return _promote(event, freed, event_level=was_confirmed)
+        notifications.notify(MailKind.cancelled, registration, sessions_released=[sessions[i] for i in freed])
+    return _promote(event, sessions, freed, event_level=was_confirmed)
 
 
-def _promote(event: Event, sessions: Iterable[Session], *, event_level: bool) -> list[int]:
-    """Move the oldest waitlisted registrations (and seats) into free places; one e-mail per person."""
-    db.session.flush()
-    promoted: dict[int, _Promotion] = {}
-    now = utcnow()
-    if event_level:
-        free = None if event.capacity is None else event.capacity - _confirmed_in_event(event.id)
-        if free is None or free > 0:
-            waiting = (
-                select(Registration)
-                .where(Registration.event_id == event.id, Registration.status == WAITLISTED)
-                .order_by(Registration.created_at, Registration.id)
-                .limit(free)
-            )
-            for registration in db.session.scalars(waiting):
-                _mark_promoted(promoted, registration, None, now)
-    for session in sessions:
-        free = None if session.capacity is None else session.capacity - _confirmed_in_session(session.id)
-        if free is not None and free <= 0:
-            continue
-        waiting = (
-            select(SessionSeat)
-            .join(Registration, Registration.id == SessionSeat.registration_id)
-            .where(SessionSeat.session_id == session.id, SessionSeat.status == WAITLISTED,
-                   Registration.status != CANCELLED)
-            .order_by(SessionSeat.created_at, SessionSeat.id)
-            .limit(free)
-        )
-        for seat in db.session.scalars(waiting):
-            _mark_promoted(promoted, seat.registration, seat, now)
-    _notify_promoted(promoted)
-    return sorted(promoted)
+def _promote(event: Event, sessions: dict[int, Session], session_ids: Iterable[int], *, event_level: bool
+             ) -> list[int]:
+    """Fill the places free now from the waiting lists (`ledger.fill`); one e-mail per person promoted."""
+    promotions = ledger.fill(event, session_ids, event_level=event_level)
+    _notify_promoted(promotions, sessions)
+    return sorted(promotions)
 
 
-@dataclass
-class _Promotion:
-    """What one person was promoted to in one change: the registration itself (off the event's waiting
-    list), and the round tables whose seats were confirmed."""
-    registration: Registration
-    event: bool = False
-    sessions: list[Session] = field(default_factory=list)
-
-
-def _mark_promoted(promoted: dict[int, _Promotion], registration: Registration, seat: SessionSeat | None,
-                   now) -> None:
-    """Confirm the registration (seat None) or its seat, and note it in `promoted` for the e-mail."""
-    promotion = promoted.setdefault(registration.id, _Promotion(registration))
-    if seat is None:
-        registration.status, promotion.event = CONFIRMED, True
-    else:
-        seat.status = CONFIRMED
-        promotion.sessions.append(seat.session)
-    registration.promoted_at = now
-
-
-def _notify_promoted(promoted: dict[int, _Promotion]) -> None:
+def _notify_promoted(promotions: dict[int, ledger.Promotion], sessions: dict[int, Session]) -> None:
     """One promotion e-mail per person (with the calendar invites of what was confirmed: the event's only
     when the registration itself was promoted, not for a seat alone)."""
-    for promotion in promoted.values():
-        notifications.notify(MailKind.promoted, promotion.registration, sessions_confirmed=promotion.sessions,
+    for promotion in promotions.values():
+        notifications.notify(MailKind.promoted, promotion.registration,
+                             sessions_confirmed=[sessions[i] for i in promotion.sessions],
                              seats_only=not promotion.event)

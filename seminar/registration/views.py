@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest
 
 from seminar.events.models import Event
 from seminar.events.services import get_event
@@ -17,6 +32,7 @@ from seminar.registration.forms import DetailsForm, RegistrationForm, SessionsFo
 from seminar.registration.models import Registration, RegistrationStatus
 from seminar.registration.occupancy import event_occupancy
 from seminar.registration.services import InvalidDetails, RegistrationError
+from seminar.registration.validation import email_key
 
 bp = Blueprint("registration", __name__)
 # The outbox worker writes the registrant e-mails that the services record (`notifications.notify`).
@@ -25,8 +41,24 @@ bp.record_once(lambda state: add_composer(state.app, notifications.COMPOSE_KIND,
 FORM_PARTS = ("categories", "sessions")
 
 
-def _registration_limit() -> str:
-    return current_app.config["REGISTRATION_RATE_LIMIT"]
+def _limit_per_ip() -> str:
+    return current_app.config["RATELIMIT_REGISTRATION_PER_IP"]
+
+
+def _limit_per_email() -> str:
+    return current_app.config["RATELIMIT_REGISTRATION_PER_EMAIL"]
+
+
+def _email_typed() -> str:
+    """The per-address limit's key: the address typed, as the one-registration-per-address rule reads it;
+    hashed, to keep addresses out of the limiter's storage and log."""
+    return "email:" + hashlib.sha256(email_key(request.form.get("email", "")).encode()).hexdigest()
+
+
+def _registered(response: Response) -> bool:
+    """The limits count the POSTs that registered someone (redirected to the thanks page), not a form sent back
+    with errors: colleagues behind one address who mistype are not locked out."""
+    return 300 <= response.status_code < 400
 
 
 def _event_or_404(slug: str, *parts: str) -> Event:
@@ -52,7 +84,8 @@ def _show_errors(form, invalid: InvalidDetails) -> None:
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
-@limiter.limit(_registration_limit, methods=["POST"])
+@limiter.limit(_limit_per_ip, key_func=get_remote_address, methods=["POST"], deduct_when=_registered)
+@limiter.limit(_limit_per_email, key_func=_email_typed, methods=["POST"], deduct_when=_registered)
 def register(slug: str):
     problem = None
     if request.method == "POST":
@@ -61,28 +94,62 @@ def register(slug: str):
         form = RegistrationForm()
         if form.validate():
             try:
-                services.register(slug, form.details(consent_privacy=True), form.session_ids(), locale=_locale(),
-                                  require_category=True)
+                outcome = services.register(slug, form.details(consent_privacy=True), form.session_ids(),
+                                            locale=_locale(), require_category=True)
             except InvalidDetails as invalid:
                 _show_errors(form, invalid)
             except RegistrationError as refused:
                 problem = refused.message
             else:
+                _remember_registration(slug, outcome)
                 return redirect(url_for("registration.thanks", slug=slug), code=303)
     else:
         form = RegistrationForm(formdata=request.args or None)
-    event = _event_or_404(slug, *FORM_PARTS)
+    return _register_page(_event_or_404(slug, *FORM_PARTS), form, problem=problem)
+
+
+def _register_page(event: Event, form: RegistrationForm, *, problem=None, session_expired=False, status=200):
     form.offer(event, _locale()).offer_sessions(_round_tables(event))
     return render_template(
-        "registration/register.html", event=event, form=form, problem=problem,
+        "registration/register.html", event=event, form=form, problem=problem, session_expired=session_expired,
         round_tables=_round_tables(event), occupancy=event_occupancy(event),
-    )
+    ), status
+
+
+@bp.errorhandler(CSRFError)
+def _form_expired(error: CSRFError):
+    """The registration form sent without a valid CSRF token, most often because the session expired while the
+    visitor was typing: shown again as typed, with a fresh token and a word to check and send it again; nothing
+    is saved (400: the request was not carried out). The blueprint's other forms keep the site's 400 page."""
+    is_registration = request.endpoint == "registration.register"
+    event = get_event(request.view_args["slug"], *FORM_PARTS) if is_registration else None
+    if event is None:
+        # A plain BadRequest finds no handler here, so the app's error page answers, as for any bad request.
+        return current_app.handle_http_exception(BadRequest(error.description))
+    return _register_page(event, RegistrationForm(), session_expired=True, status=400)
 
 
 @bp.get("/events/<slug>/register/thanks")
 def thanks(slug: str):
-    # The same page whether or not the address was already registered: nothing is revealed here.
-    return render_template("registration/thanks.html", event=_event_or_404(slug, "venue"))
+    """What the registration gave: the place, or the position on the waiting list, of the event and of each round
+    table. Only for the browser that registered someone new (remembered in its session): an address registered
+    before is told nothing here, its link goes to that address by e-mail."""
+    event = _event_or_404(slug, "venue")
+    registration = services.just_registered(session.get(_JUST_REGISTERED, {}).get(slug))
+    if registration is None or registration.event_id != event.id:
+        return render_template("registration/thanks.html", event=event, registration=None)
+    standing, seats = notifications.standing(registration)
+    return render_template("registration/thanks.html", event=event, registration=registration, standing=standing,
+                           seats=seats)
+
+
+# The session key under which a browser remembers, per event, the registration it has just created.
+_JUST_REGISTERED = "registered"
+
+
+def _remember_registration(slug: str, outcome: services.RegistrationOutcome) -> None:
+    if outcome.created:
+        session[_JUST_REGISTERED] = {**session.get(_JUST_REGISTERED, {}), slug: outcome.registration_id}
 
 
 @bp.get("/events/<slug>/privacy")
@@ -120,10 +187,10 @@ def _manage_page(registration: Registration, token: str, details_form=None, sess
     details_form.offer(event, _locale())
     sessions_form = sessions_form or SessionsForm(formdata=None, sessions=held)
     sessions_form.offer_sessions(_round_tables(event))
-    seats = {seat.session_id: seat for seat in registration.seats}
+    standing, seats = notifications.standing(registration)
     return render_template(
-        "registration/manage.html", event=event, registration=registration, token=token, seats=seats,
-        details_form=details_form, sessions_form=sessions_form, round_tables=_round_tables(event),
+        "registration/manage.html", event=event, registration=registration, token=token, standing=standing,
+        seats=seats, details_form=details_form, sessions_form=sessions_form, round_tables=_round_tables(event),
         occupancy=event_occupancy(event), statuses=RegistrationStatus,
     ), status
 
@@ -166,11 +233,35 @@ def edit_sessions(token: str):
     return _manage_page(_registration_or_404(token), token, sessions_form=form)
 
 
+@bp.get("/registrations/<token>/cancel")
+def confirm_cancel(token: str):
+    """What cancelling would give up, and the button that does it (a POST)."""
+    registration = _registration_or_404(token)
+    if registration.status is RegistrationStatus.cancelled:
+        return redirect(url_for("registration.manage", token=token), code=303)
+    standing, seats = notifications.standing(registration)
+    return render_template("registration/cancel.html", event=registration.event, registration=registration,
+                           token=token, standing=standing, seats=seats)
+
+
 @bp.post("/registrations/<token>/cancel")
 def cancel(token: str):
     registration = _registration_or_404(token)
     services.cancel(registration.id)
     flash(_("Your registration is cancelled. We have sent you a confirmation by e-mail."), "success")
+    return redirect(url_for("registration.manage", token=token), code=303)
+
+
+@bp.post("/registrations/<token>/register-again")
+def register_again(token: str):
+    registration = _registration_or_404(token)
+    try:
+        status = services.restore(registration.id, while_open=True)
+    except RegistrationError as refused:
+        flash(str(refused.message), "error")
+    else:
+        flash(_("You are registered again: your place is confirmed.") if status is RegistrationStatus.confirmed
+              else _("You are registered again, on the waiting list."), "success")
     return redirect(url_for("registration.manage", token=token), code=303)
 
 

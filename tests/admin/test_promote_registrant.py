@@ -47,7 +47,7 @@ def _audit(app, registration_id):
 def _row(app, registration_id):
     with app.app_context():
         r = db.session.get(Registration, registration_id)
-        return r.status, {seat.session_id: seat.status for seat in r.seats}, r.overbooked
+        return r.status, {seat.session_id: seat.status.name for seat in r.seats}, r.overbooked
 
 
 def test_promote_registrant_page_offers_the_button_and_states_the_excess(app, seeded, organiser):
@@ -55,12 +55,12 @@ def test_promote_registrant_page_offers_the_button_and_states_the_excess(app, se
     _capacity(app, table=table, table_capacity=1)
     _holder, _oldest, chosen = _full_event(app, seeded.id)
     register(app, seeded.id, 1, [table], prefix="seatholder")
-    [seat_waiting] = register(app, seeded.id, 1, [table], prefix="seat")  # event and round table full
+    [wishing] = register(app, seeded.id, 1, [table], prefix="seat")  # waits for the event: the table is a wish
     detail = organiser.get(f"/admin/events/{SLUG}/registrations/{chosen}").get_data(as_text=True)
     promote = f"/admin/events/{SLUG}/registrations/{chosen}/promote"
     assert f'href="{promote}"' in detail and "Sortir de la liste d'attente (au-delà de la capacité)" in detail
-    detail = organiser.get(f"/admin/events/{SLUG}/registrations/{seat_waiting}").get_data(as_text=True)
-    assert f'href="/admin/events/{SLUG}/registrations/{seat_waiting}/promote?session={table}"' in detail
+    detail = organiser.get(f"/admin/events/{SLUG}/registrations/{wishing}").get_data(as_text=True)
+    assert "souhait (décidé quand l'inscription sera confirmée)" in detail and "promote?session=" not in detail
     page = organiser.get(promote).get_data(as_text=True)
     assert "La capacité sera dépassée : 1 confirmées pour 1 places." in page
     assert "surréservation" in page and 'method="post"' in page
@@ -86,8 +86,8 @@ def test_promote_registrant_seat_confirms_that_seat_only(app, seeded, organiser)
     _capacity(app, table=table, table_capacity=1)
     _holder, oldest, chosen = (register(app, seeded.id, 1, [table], prefix=p)[0] for p in ("h", "o", "c"))
     organiser.post(f"/admin/events/{SLUG}/registrations/{chosen}/promote", data={"session": table})
-    assert _row(app, chosen) == (CONFIRMED, {table: CONFIRMED}, True)
-    assert _row(app, oldest) == (CONFIRMED, {table: WAITLISTED}, False)
+    assert _row(app, chosen) == (CONFIRMED, {table: "confirmed"}, True)
+    assert _row(app, oldest) == (CONFIRMED, {table: "waitlisted"}, False)
     assert _audit(app, chosen) == [("registration.promote_one", {"session": table, "overbooked": True})]
 
 

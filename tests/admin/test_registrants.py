@@ -7,7 +7,7 @@ from sqlalchemy import insert, select
 from seminar.audit.models import AuditEntry
 from seminar.events.models import Category
 from seminar.extensions import db, utcnow
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
 from tests.admin.conftest import SLUG, register, round_tables
 from tests.queries import count_queries
 
@@ -24,7 +24,7 @@ def _bulk(app, event_id, n, session_id):
         db.session.execute(insert(Registration), rows)
         ids = db.session.scalars(select(Registration.id).where(Registration.email_key.like("bulk%"))).all()
         db.session.execute(insert(SessionSeat), [{"registration_id": r, "session_id": session_id,
-                                                  "status": RegistrationStatus.confirmed, "created_at": now,
+                                                  "status": SeatStatus.confirmed, "created_at": now,
                                                   "updated_at": now} for r in ids])
         db.session.commit()
 
@@ -134,7 +134,7 @@ def test_promote_fills_free_seats_from_the_waiting_list(app, seeded, organiser):
     organiser.post(f"/admin/events/{SLUG}/registrations/promote", data={"session": table})
     with app.app_context():
         statuses = db.session.scalars(select(SessionSeat.status).where(SessionSeat.session_id == table)).all()
-    assert set(statuses) == {RegistrationStatus.confirmed}
+    assert set(statuses) == {SeatStatus.confirmed}
 
 
 def test_registrant_of_another_event_is_not_found(app, seeded, organiser):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from seminar.events.models import Event
 from seminar.events.seed import SLUG
 from seminar.extensions import db, utcnow
-from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
+from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
 from seminar.registration.tokens import hash_token
 
 PEOPLE = [
@@ -48,7 +48,7 @@ def add_registrant(app, first_name: str, last_name: str, organisation: str = "",
         )
         registration.email_key = registration.email.casefold()
         tables = [session for session in event.sessions if session.takes_registrations][:round_tables]
-        registration.seats = [SessionSeat(session_id=session.id, status=RegistrationStatus.confirmed)
+        registration.seats = [SessionSeat(session_id=session.id, status=SeatStatus.confirmed)
                               for session in tables]
         db.session.add(registration)
         db.session.commit()

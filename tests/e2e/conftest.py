@@ -108,7 +108,8 @@ def server(chromium_path, tmp_path_factory):
         "SEMINAR_INSTANCE_PATH": str(root / "instance"),
         "SEMINAR_BASE_URL": base_url,
         # The limiter stays on (it is part of what is served), with room for a whole test run from one address.
-        "SEMINAR_REGISTRATION_RATE_LIMIT": "1000 per minute",
+        "SEMINAR_RATELIMIT_REGISTRATION_PER_IP": "1000 per minute",
+        "SEMINAR_RATELIMIT_REGISTRATION_PER_EMAIL": "1000 per minute",
         "SEMINAR_LOGIN_RATE_LIMIT": "1000 per minute",
         # Calendar updates after a programme change are held back this long (coalescing quick edits): for the
         # whole run, so the organiser journey finds its update in the outbox and no delivery lands mid-journey.

@@ -28,7 +28,8 @@ def test_newcomer_registers_changes_downloads_and_cancels(page, server):
                       tables=[first_id, second_id])
     page.locator("form.form-grid button[type=submit]").click()
     page.wait_for_url(f"**/events/{SLUG}/register/thanks")
-    assert page.locator("h1").inner_text() == "Merci, votre demande a bien été reçue"
+    assert page.locator("h1").inner_text() == "Merci, votre place est confirmée"
+    assert page.locator("td.status-confirmed").count() == 3  # the seminar and both round tables
 
     # The confirmation e-mail holds the self-service link.
     confirmation = server.wait_for_mail("camille.nouvelle@example.org", subject="Votre inscription est confirmée")[0]
@@ -66,8 +67,10 @@ def test_newcomer_registers_changes_downloads_and_cancels(page, server):
         badge = page.request.get(f"{manage_path}/badge.pdf").body()
     assert badge.startswith(b"%PDF")
 
-    # Cancel: the page says so, the round tables are released, and an e-mail confirms it.
-    page.get_by_role("button", name="Annuler mon inscription").click()
+    # Cancel, after a confirmation step: the page says so, the round tables are released, and an e-mail confirms it.
+    page.get_by_role("link", name="Annuler mon inscription…").click()
+    page.wait_for_url(f"**{manage_path}/cancel")
+    page.get_by_role("button", name="Oui, annuler mon inscription").click()
     page.wait_for_url(f"**{manage_path}")
     assert status.locator("td.status-cancelled").count() >= 1
     assert status.locator("td.status-confirmed").count() == 0
@@ -82,11 +85,11 @@ def _set_capacity(server, session_id: int, capacity: int) -> None:
 
 
 def _confirmed_seats(server, session_id: int) -> int:
-    from seminar.registration.models import RegistrationStatus, SessionSeat
+    from seminar.registration.models import SeatStatus, SessionSeat
 
     with server.app.app_context():
         count = len(db.session.scalars(select(SessionSeat).where(
-            SessionSeat.session_id == session_id, SessionSeat.status == RegistrationStatus.confirmed)).all())
+            SessionSeat.session_id == session_id, SessionSeat.status == SeatStatus.confirmed)).all())
         db.session.remove()
     return count
 
@@ -119,7 +122,8 @@ def test_full_round_table_waitlists_then_promotes_on_cancellation(page, server):
         # Alix cancels from her own link: Basile is promoted and told by e-mail.
         alix_path = server.self_service_path(server.wait_for_mail("alix.premiere@example.org")[0])
         page.goto(alix_path)
-        page.get_by_role("button", name="Annuler mon inscription").click()
+        page.get_by_role("link", name="Annuler mon inscription…").click()
+        page.get_by_role("button", name="Oui, annuler mon inscription").click()
         page.wait_for_url(f"**{alix_path}")
 
         promoted = server.wait_for_mail("basile.suivant@example.org", subject="Une place vous est attribuée")[0]

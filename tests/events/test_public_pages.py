@@ -3,10 +3,14 @@ from seminar.events.seed import SLUG
 PAGES = ["", "programme", "speakers", "venue"]
 
 
-def test_home_lists_events_when_none_is_upcoming(client, seeded):
+def test_home_lists_events_when_none_is_upcoming(client, app):
+    from seminar.events.seed import SEMINAR_DATE, seed_anniversary_seminar
+
+    with app.app_context():
+        title = seed_anniversary_seminar(SEMINAR_DATE)[0].title  # the historical seminar, long over
     response = client.get("/")
     assert response.status_code == 200
-    assert seeded.title in response.text
+    assert title in response.text
 
 
 def test_home_redirects_to_featured_upcoming_event(client, app):

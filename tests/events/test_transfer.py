@@ -15,10 +15,12 @@ from seminar.events import transfer
 from seminar.events.models import Event, Session, SessionKind, Speaker
 from seminar.events.seed import SLUG, seed_anniversary_seminar
 from seminar.extensions import db, utcnow
+from seminar.registration.ledger import recount
 from seminar.registration.models import (
     Registration,
     RegistrationSource,
     RegistrationStatus,
+    SeatStatus,
     SessionAttendance,
     SessionSeat,
 )
@@ -71,7 +73,9 @@ def populate(app) -> None:
                 source=RegistrationSource.import_, token_hash=token_hash(TOKENS[email]),
                 consent_privacy_at=now, dietary="sans gluten\nmerci", created_at=now - timedelta(days=number),
             )
-            registration.seats.append(SessionSeat(session=tables[number], status=status))
+            # A seat as the ledger keeps it: a wish while the registration waits for the event.
+            seat_status = SeatStatus.wish if status is RegistrationStatus.waitlisted else SeatStatus[status.name]
+            registration.seats.append(SessionSeat(session=tables[number], status=seat_status))
             db.session.add(registration)
             if status is RegistrationStatus.cancelled:
                 registration.cancelled_at = now
@@ -82,6 +86,7 @@ def populate(app) -> None:
         db.session.commit()
         db.session.add(SessionAttendance(session=tables[1], registration=registration, checked_in_at=now,
                                          checked_in_by_id=staff.id, without_seat=True))
+        recount(event.id)  # written row by row above, not through the ledger
         db.session.commit()
 
 
@@ -156,7 +161,7 @@ def test_round_trip_into_a_fresh_database_keeps_everything(backend, new_app):
         ada = db.session.scalar(select(Registration).where(Registration.token_hash == token_hash("token-ada")))
         assert ada.email == "ada@example.org"
         assert db.session.get(User, ada.checked_in_by_id).email == "desk@example.org"
-        assert [seat.status for seat in ada.seats] == [RegistrationStatus.confirmed]
+        assert [seat.status for seat in ada.seats] == [SeatStatus.confirmed]
         photo = db.session.scalar(select(Speaker.photo).where(Speaker.photo.is_not(None)))
         assert photo == PHOTO
         # new rows after an import with kept ids get fresh ids (PostgreSQL sequences moved on)
@@ -267,3 +272,20 @@ def test_cli_round_trip_and_errors(app, runner, tmp_path):
     garbage.write_text("{not json")
     bad = runner.invoke(args=["import-event", str(garbage)])
     assert bad.exit_code == 1 and "is not a JSON file" in bad.output
+
+
+def test_import_recounts_the_places_rather_than_trust_the_document(backend, new_app):
+    source = new_app("sqlite", "source")
+    populate(source)
+    document = export(source)
+    document["tables"]["event"][0].update(confirmed_count=99, waitlisted_count=0)
+    for session in document["tables"]["session"]:
+        session.update(confirmed_count=42, waitlisted_count=7)
+    target = new_app(backend, "target")
+    add_staff(target)
+    import_(target, document)
+    with target.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == SLUG))
+        assert (event.confirmed_count, event.waitlisted_count) == (1, 1)
+        seats = sorted((s.confirmed_count, s.waitlisted_count) for s in event.sessions if s.takes_registrations)
+    assert seats == [(0, 0), (0, 0), (1, 0)]  # Ben waits for the event: his round table is a wish

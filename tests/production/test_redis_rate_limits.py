@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -13,6 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.registration.conftest import REGISTER_URL, form_data
 
 REDIS_URL = os.environ.get("SEMINAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,3 +127,27 @@ def test_redis_unavailable_requests_still_served_and_logged(instances):
     assert statuses == [200] * 5
     assert "Failed to rate limit. Swallowing error" in log
     assert "ConnectionError" in log or "Connection refused" in log
+
+
+@needs_redis
+@pytest.mark.parametrize("app_config", [{
+    "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL,
+    "RATELIMIT_REGISTRATION_PER_IP": "3 per hour", "RATELIMIT_REGISTRATION_PER_EMAIL": "2 per hour",
+}])
+def test_redis_registration_limits_count_registrations_per_ip_and_per_email(client, seeded):
+    import redis
+
+    # The counters outlive the test (an hour, in Redis): an IP address and e-mail addresses of this run only.
+    ip, run = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}", uuid.uuid4().hex
+
+    def post(email: str, **fields) -> int:
+        data = form_data(seeded, email=email, **fields)
+        return client.post(REGISTER_URL, data=data, environ_base={"REMOTE_ADDR": ip}).status_code
+
+    assert [post(f"typo-{run}", first_name="") for _ in range(5)] == [200] * 5  # not counted
+    assert [post(f"camille-{run}@example.org") for _ in range(3)] == [303, 303, 429]  # per e-mail
+    assert post(f"dominique-{run}@example.org") == 303
+    assert post(f"sacha-{run}@example.org") == 429  # per IP: the third registration from it was the last
+    keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).scan_iter(match="LIMITS*", count=1000)]
+    assert any(ip in key for key in keys)
+    assert not any(run in key for key in keys)  # addresses are not stored in clear

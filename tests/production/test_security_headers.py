@@ -18,7 +18,8 @@ PUBLIC_PAGES = {
     "static": "/static/css/site.css",
     "health": "/healthz",
 }
-EXPECTED_STATUS = {"not found": 404, "api not found": 404}
+# The home page sends visitors to the featured seminar while it is ahead (the seed puts it on the next 28 November).
+EXPECTED_STATUS = {"home": 302, "not found": 404, "api not found": 404}
 
 
 def _assert_security_headers(response):

@@ -21,7 +21,7 @@ def _register(app, event_id, n, sessions=()):
 def _state(app, registration_id):
     with app.app_context():
         registration = db.session.get(Registration, registration_id)
-        return (registration.status, {seat.session_id: seat.status for seat in registration.seats},
+        return (registration.status, {seat.session_id: seat.status.name for seat in registration.seats},
                 registration.overbooked, registration.promoted_at is not None)
 
 
@@ -54,8 +54,8 @@ def test_promote_registration_seat_confirms_the_chosen_seat_beyond_round_table_c
     chosen = _register(app, seeded.id, 3, [table, other])
     with app.app_context():
         services.promote_registration(chosen, session_id=table)
-    assert _state(app, chosen) == (CONFIRMED, {table: CONFIRMED, other: WAITLISTED}, True, True)
-    assert _state(app, oldest) == (CONFIRMED, {table: WAITLISTED}, False, False)
+    assert _state(app, chosen) == (CONFIRMED, {table: "confirmed", other: "waitlisted"}, True, True)
+    assert _state(app, oldest) == (CONFIRMED, {table: "waitlisted"}, False, False)
     [mail] = _promotion_mails(app, chosen)
     assert mail.ics_method is None  # a seat only: the event's invite came with the confirmation
     invites = [m for m in _promotion_mails(app, chosen, with_calendar=True) if m.coalesce_key]
@@ -89,7 +89,7 @@ def test_promote_registration_refuses_one_not_waitlisted(app, seeded):
             assert "liste d'attente" in str(refused.value.message), (registration_id, session_id)
         with pytest.raises(services.RegistrationNotFound):
             services.promote_registration(999999)
-    assert _state(app, confirmed)[:3] == (CONFIRMED, {table: CONFIRMED}, False)
+    assert _state(app, confirmed)[:3] == (CONFIRMED, {table: "confirmed"}, False)
     assert _state(app, waiting)[0] is WAITLISTED
-    assert _state(app, cancelled)[:2] == (CANCELLED, {table: CANCELLED})
+    assert _state(app, cancelled)[:2] == (CANCELLED, {table: "cancelled"})
     assert len(outbox(app, with_calendar=True)) == before

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from sqlalchemy import select, text
 
 from seminar.extensions import db
-from seminar.registration.models import Registration, RegistrationStatus
+from seminar.registration.models import Registration, SeatStatus
 from seminar.registration.tokens import hash_token
 from tests.registration.conftest import REGISTER_URL, form_data, link_in, outbox, round_table_ids
 
@@ -41,7 +43,7 @@ def test_page_shows_status_and_keeps_the_token_out_of_referers(client, app, seed
     response = client.get(link)
     assert response.status_code == 200
     assert response.headers["Referrer-Policy"] == "no-referrer"
-    assert "Confirmée" in response.text and seeded.sessions[2].title.split(":")[0] in response.text
+    assert "place confirmée" in response.text and seeded.sessions[2].title.split(":")[0] in response.text
 
 
 def test_edit_details_and_change_round_tables(client, app, seeded):
@@ -55,8 +57,7 @@ def test_edit_details_and_change_round_tables(client, app, seeded):
         registration = db.session.scalar(select(Registration))
         assert (registration.first_name, registration.organisation) == ("Camille-Anne", "Inserm")
         held = {seat.session_id: seat.status for seat in registration.seats}
-    assert held == {first: RegistrationStatus.cancelled, second: RegistrationStatus.confirmed,
-                    third: RegistrationStatus.confirmed}
+    assert held == {first: SeatStatus.cancelled, second: SeatStatus.confirmed, third: SeatStatus.confirmed}
     bad = client.post(f"{link}/details", data={**details, "email": "broken"})
     assert bad.status_code == 200 and 'id="email-error"' in bad.text
 
@@ -64,7 +65,7 @@ def test_edit_details_and_change_round_tables(client, app, seeded):
 def test_cancel_then_data_download_then_erase(client, app, seeded):
     link = _registered(client, app, seeded)
     assert client.post(f"{link}/cancel").status_code == 303
-    assert "Annulée" in client.get(link).text
+    assert "annulée" in client.get(link).text
     data = client.get(f"{link}/data.json")
     assert data.status_code == 200 and data.json["status"] == "cancelled"
     assert data.json["email"] == "camille.durand@example.org"
@@ -84,8 +85,8 @@ def test_waitlisted_registrant_leaves_the_list_themselves(client, app, seeded):
     set_capacity(app, sessions={table: 1})
     _registered(client, app, seeded)
     link = _registered(client, app, seeded, email="second@example.org")
-    assert "Sur liste d'attente" in client.get(link).text
+    assert "sur liste d'attente, position 1" in html.unescape(client.get(link).text)
     client.post(f"{link}/leave-waitlist", data={"session_id": str(table)})
     with app.app_context():
         seat = db.session.scalar(select(Registration).where(Registration.email == "second@example.org")).seats[0]
-        assert seat.status is RegistrationStatus.cancelled
+        assert seat.status is SeatStatus.cancelled
