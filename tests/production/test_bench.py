@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bench.__main__ import benchmark_modules, format_table, normalise, run_module
+from bench.counters import fill_to
 from bench.pages import load
+from seminar.events.models import Event
+from seminar.extensions import db
 
 
 def test_runner_finds_every_benchmark_module():
@@ -47,3 +50,14 @@ def test_load_client_counts_requests_and_failures(live_server, seeded):
     assert healthy["requests"] > 0 and healthy["failed"] == 0
     missing = load(port, "/events/no-such-event/", seconds=0.3, clients=2)
     assert missing["requests"] > 0 and missing["failed"] == missing["requests"]
+
+
+def test_counters_bulk_load_is_what_the_ledger_counts(app, seeded):
+    with app.app_context():
+        assert fill_to(seeded.id, 30) == 30
+        assert fill_to(seeded.id, 45) == 15
+        event = db.session.get(Event, seeded.id)
+        round_tables = [s for s in event.sessions if s.takes_registrations]
+        assert event.confirmed_count == 45
+        assert sum(s.confirmed_count for s in round_tables) == 45
+        assert all(s.confirmed_count for s in round_tables)
