@@ -175,10 +175,12 @@ def release(seat: SessionSeat) -> bool:
 
 
 def cancel(registration: Registration) -> list[int]:
-    """Cancel the registration and every seat; returns the round tables where a confirmed place came free."""
+    """Cancel the registration and every seat; returns the round tables where a confirmed place came free.
+    (The time is set first: the seats released with the registration are those changed since, which is what a
+    restore takes back.)"""
+    registration.cancelled_at = utcnow()
     freed = [seat.session_id for seat in registration.seats if release(seat)]
     set_status(registration, CANCELLED)
-    registration.cancelled_at = utcnow()
     return freed
 
 

@@ -274,7 +274,7 @@ def cancel(registration_id: int) -> list[int]:
 
 
 def restore(registration_id: int, *, while_open: bool = False) -> RegistrationStatus:
-    """Take a cancelled registration up again with the round tables it had; capacity applies as for a new one.
+    """Take a cancelled registration up again with the round tables it held; capacity applies as for a new one.
     An organiser's action, or the registrant's own with `while_open` (refused outside the registration window:
     RegistrationClosed)."""
     with write_transaction():
@@ -283,9 +283,11 @@ def restore(registration_id: int, *, while_open: bool = False) -> RegistrationSt
             return registration.status
         if while_open and not registration_open_between(event.registration_opens_at, event.registration_closes_at):
             raise RegistrationClosed()
-        # Registered anew: at the back of the waiting lists, the event's and its round tables'.
+        # The round tables it held when it was cancelled (not those given up before), registered anew: at the back
+        # of the waiting lists, the event's and its round tables'.
+        held = [seat.session_id for seat in registration.seats if seat.updated_at >= registration.cancelled_at]
         registration.cancelled_at, registration.created_at = None, utcnow()
-        ledger.wish(registration, [seat.session_id for seat in registration.seats], since=registration.created_at)
+        ledger.wish(registration, held, since=registration.created_at)
         confirmed = ledger.admit(registration)
         kind = MailKind.confirmation if registration.status is CONFIRMED else MailKind.waitlisted
         notifications.notify(kind, registration, sessions_confirmed=[sessions[i] for i in confirmed])

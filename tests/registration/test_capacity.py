@@ -182,3 +182,13 @@ def test_services_refuse_bad_details(app, seeded):
     assert set(refused.value.errors) == {"email", "first_name"}
     with app.app_context():
         assert db.session.scalar(select(SessionSeat.id)) is None
+
+
+def test_restore_takes_back_the_round_tables_held_when_cancelled_not_those_given_up_before(app, seeded):
+    first, second, _third = round_table_ids(seeded)
+    outcome = _register(app, seeded.id, 1, [first, second])
+    with app.app_context():
+        services.change_sessions(outcome.registration_id, [second])
+        services.cancel(outcome.registration_id)
+        assert services.restore(outcome.registration_id) is CONFIRMED
+    assert _status(app, outcome.registration_id) == (CONFIRMED, {first: "cancelled", second: "confirmed"})
