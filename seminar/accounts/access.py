@@ -24,14 +24,20 @@ def require_roles(blueprint: Blueprint, *roles: Role) -> Blueprint:
     @blueprint.before_request
     def _check_role():
         if not current_user.is_authenticated:
-            if request.method in ("GET", "HEAD"):
-                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-            abort(401)
+            return turn_away_anonymous()
         if current_user.role not in allowed:
             abort(403)
         return None
 
     return blueprint
+
+
+def turn_away_anonymous():
+    """Anonymous visitors of a staff page: GET/HEAD go to the login page, which brings them back (`next`);
+    other methods get 401. Also Flask-Login's answer for `login_required` views (see auth.py)."""
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    abort(401)
 
 
 def has_role(*roles: Role) -> bool:

@@ -27,7 +27,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     active: Mapped[bool] = mapped_column(default=True)
-    # Changes whenever the password does, so that existing sessions end (Flask-Login alternative id).
+    # Changes on sign-out and whenever the password, role or status does, so that existing sessions end
+    # (Flask-Login's alternative id, checked by auth.load_user).
     session_nonce: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

@@ -76,6 +76,8 @@ def login():
 def logout():
     if not ActionForm().validate_on_submit():
         abort(400)
+    if current_user.is_authenticated:
+        services.sign_out(current_user._get_current_object())  # a copy of this cookie stops working too
     logout_user()
     session.pop("auth_at", None)
     flash(_("You are signed out."), "success")
@@ -107,7 +109,7 @@ def users():
             user = services.create_user(form.email.data, form.password.data, Role(form.role.data),
                                         by=current_user._get_current_object())
         except services.AccountError as error:
-            form.password.errors = list(error.problems)
+            form[error.field].errors = list(error.problems)
         else:
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("accounts_admin.users"))
@@ -130,6 +132,14 @@ def set_active(user_id: int):
         active = request.form.get("active") == "1"
         _apply(lambda: services.set_active(user_id, active, by=current_user._get_current_object()),
                _("Account activated.") if active else _("Account deactivated."))
+    return redirect(url_for("accounts_admin.users"))
+
+
+@admin_bp.post("/<int:user_id>/logout")
+def logout_everywhere(user_id: int):
+    if ActionForm().validate_on_submit():
+        _apply(lambda: services.sign_out_everywhere(user_id, by=current_user._get_current_object()),
+               _("The account is signed out everywhere."))
     return redirect(url_for("accounts_admin.users"))
 
 

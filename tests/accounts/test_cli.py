@@ -4,12 +4,13 @@ import os
 import subprocess
 import sys
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from seminar.accounts.models import Role, User
-from seminar.accounts.passwords import verify_password
+from seminar.accounts.passwords import password_problems, verify_password
 from seminar.extensions import db
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, make_app
 
 
 def _user(app, email):
@@ -58,6 +59,34 @@ def test_bootstrap_creates_the_first_admin_once_and_prints_the_password_once(app
     password = line.split("password: ")[1].split()[0]
     user = _user(app, "admin@localhost")
     assert user.role is Role.admin and verify_password(user.password_hash, password)
+    assert password_problems(password, user.email) == []
     assert password not in user.password_hash
     second = runner.invoke(args=["bootstrap"])
     assert "First admin" not in second.output
+
+
+@pytest.fixture
+def english_runner(backend, tmp_path):
+    app = make_app(backend, tmp_path, LANGUAGES=("en", "fr"))  # the CLI speaks the first language
+    yield app, app.test_cli_runner()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("weak", ["Password1234", "aaaaaaaaaaa1", " " * 12 + "a"])
+def test_create_user_refuses_a_guessable_password_and_says_why(english_runner, weak):
+    app, runner = english_runner
+    result = runner.invoke(args=["create-user", "a@example.org", "--role", "admin"], input=f"{weak}\n{weak}\n")
+    assert result.exit_code == 1
+    assert "Error: Too easy to guess: " in result.output
+    assert _user(app, "a@example.org") is None
+
+
+def test_create_user_refuses_a_hostile_email_address(english_runner):
+    app, runner = english_runner
+    passphrase = "lantern orbit cactus mosaic"
+    result = runner.invoke(args=["create-user", "<svg onload=alert(1)>@x.org", "--role", "admin"],
+                           input=f"{passphrase}\n{passphrase}\n")
+    assert result.exit_code == 1 and "Enter a valid e-mail address." in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -87,12 +87,13 @@ def test_password_change_ends_other_sessions(app):
     login(here, "organiser@example.org")
     login(elsewhere, "organiser@example.org")
     response = here.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "Another-Secret-77", "confirm": "Another-Secret-77"})
+        "current_password": PASSWORD, "new_password": "lantern orbit cactus mosaic",
+        "confirm": "lantern orbit cactus mosaic"})
     assert response.status_code == 302
     assert here.get("/admin/").status_code == 200
     assert elsewhere.get("/admin/").status_code == 302
     fresh = app.test_client()
-    assert login(fresh, "organiser@example.org", "Another-Secret-77").status_code == 302
+    assert login(fresh, "organiser@example.org", "lantern orbit cactus mosaic").status_code == 302
 
 
 def test_password_change_refuses_a_weak_password_and_explains_the_rule(app, client):
@@ -151,3 +152,38 @@ def test_login_and_logout_with_csrf_token_work(csrf_app):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/admin/").status_code == 302
+
+
+def test_logout_ends_a_session_cookie_copied_before(app, client):
+    make_user(app, Role.organiser)
+    login(client, "organiser@example.org")
+    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/admin/").status_code == 200
+    assert client.post("/logout").status_code == 302
+    response = thief.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert login(app.test_client(), "organiser@example.org").status_code == 302  # signing in again works
+
+
+def test_anonymous_password_page_leads_to_the_login_page_and_back(app, client):
+    response = client.get("/account/password")
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=/account/password"
+    assert client.post("/account/password").status_code == 401
+    make_user(app, Role.organiser)
+    response = login(client, "organiser@example.org", next="/account/password")
+    assert response.headers["Location"] == "/account/password"
+    assert client.get("/account/password").status_code == 200
+
+
+@pytest.mark.parametrize("weak", ["Password1234", "aaaaaaaaaaa1", " " * 12 + "a"])
+def test_password_change_refuses_a_guessable_password_and_says_why(app, client, weak):
+    make_user(app, Role.organiser)
+    login(client, "organiser@example.org")
+    response = client.post("/account/password?lang=en", data={
+        "current_password": PASSWORD, "new_password": weak, "confirm": weak})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Too easy to guess: " in page and "Add another word or two." in page
+    assert login(app.test_client(), "organiser@example.org").status_code == 302  # old password still valid
