@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from seminar.admin.registrants import RegistrantFilters, matching
 from seminar.audit.services import record
 from seminar.database import write_transaction
 from seminar.events.models import Event
+from seminar.events.programme import clean_texts
 from seminar.mail.outbox import enqueue
 
 PLACEHOLDERS = ("first_name", "last_name")
+SUBJECT_MAX, BODY_MAX = 200, 20_000
 
 
 @dataclass
@@ -33,15 +36,18 @@ def recipients(event: Event, filters: RegistrantFilters) -> list:
 
 
 def send_mailing(event: Event, filters: RegistrantFilters, mailing: Mailing, *, user=None) -> int:
-    """Queue the message for every matching registrant; returns how many were queued."""
-    subject = " ".join(mailing.subject.split())
-    if not subject or not mailing.body.strip():
+    """Queue the message for every matching registrant; returns how many were queued. The subject is made one
+    line; a control character in it or the body raises ProgrammeError (a ValueError) naming the field."""
+    texts = clean_texts({"subject": (mailing.subject, _l("Subject"), False, SUBJECT_MAX),
+                         "body": (mailing.body, _l("Message"), True, BODY_MAX)})
+    subject, body = texts["subject"], texts["body"]
+    if not subject or not body:
         raise ValueError(_("A subject and a message are needed."))
     people = recipients(event, filters)
     with write_transaction():
         footer = "\n\n-- \n" + event.title + (f"\n{event.contact_email}" if event.contact_email else "")
         for person in people:
-            enqueue(person.email, personalise(subject, person), personalise(mailing.body, person) + footer,
+            enqueue(person.email, personalise(subject, person), personalise(body, person) + footer,
                     event_id=event.id, registration_id=person.id)
         record("mailing.send", event_id=event.id, target_type="event", target_id=event.id,
                details={"subject": subject, "recipients": len(people), **filters.to_args()}, user=user)

@@ -11,6 +11,7 @@ from seminar.admin.blueprint import bp, event_or_404, show_problems
 from seminar.admin.forms import ImportForm, MailingForm, ManualRegistrationForm
 from seminar.admin.registrants import RegistrantFilters
 from seminar.events.models import SessionKind
+from seminar.events.programme import ProgrammeError
 from seminar.formatting import locale_code
 from seminar.registration import services as registration
 from seminar.registration.models import RegistrationStatus
@@ -198,10 +199,14 @@ def mailing_page(slug: str):
         if request.form.get("expected", type=int) != len(people):
             flash(_("The recipients changed since the preview; check the count and send again."), "error")
         else:
-            sent = mailing.send_mailing(event, filters, mailing.Mailing(form.subject.data, form.body.data),
-                                        user=_user())
-            flash(_("%(num)d messages queued.", num=sent), "success")
-            return redirect(url_for("admin.mailing_page", slug=slug, **filters.to_args()))
+            try:
+                sent = mailing.send_mailing(event, filters, mailing.Mailing(form.subject.data, form.body.data),
+                                            user=_user())
+            except ProgrammeError as refused:
+                show_problems(form, refused.problems)
+            else:
+                flash(_("%(num)d messages queued.", num=sent), "success")
+                return redirect(url_for("admin.mailing_page", slug=slug, **filters.to_args()))
     sample = mailing.personalise(form.body.data, people[0]) if people and form.body.data else ""
     return render_template(
         "admin/mailing.html", event=event, form=form, filters=filters, people=people, sample=sample,

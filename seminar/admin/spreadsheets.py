@@ -23,6 +23,7 @@ from seminar.extensions import db
 from seminar.registration import services as registration
 from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus
 from seminar.registration.validation import InvalidDetails, email_key
+from seminar.text import header_line
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -60,10 +61,15 @@ def _csv_cell(value) -> str:
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
-    """A workbook with one sheet per (title, header, rows); text cells are stored as text, never formulas."""
+    """A workbook with one sheet per (title, header, rows); text cells are stored as text, never formulas, and
+    without the control characters the format cannot hold (`_replacement`)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
+
+    def storable(value):
+        return ILLEGAL_CHARACTERS_RE.sub(_replacement, value) if isinstance(value, str) else value
 
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -72,17 +78,23 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) 
         sheet = workbook.create_sheet(_sheet_title(title, used))
         cells = []
         for h in header:
-            cell = WriteOnlyCell(sheet, value=neutralise(h))
+            cell = WriteOnlyCell(sheet, value=neutralise(storable(h)))
             cell.font = bold
             cells.append(cell)
         sheet.append(cells)
         for row in rows:
-            sheet.append([_xlsx_cell(sheet, neutralise(v), WriteOnlyCell) for v in row])
+            sheet.append([_xlsx_cell(sheet, neutralise(storable(v)), WriteOnlyCell) for v in row])
     if not used:
         workbook.create_sheet("-")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _replacement(match) -> str:
+    """What replaces a character that XLSX forbids: a line break for the separators office software pastes
+    (U+000B, U+000C), nothing for the others; stored text may predate the cleaning of typed text."""
+    return "\n" if match.group() in "\v\f" else ""
 
 
 def _xlsx_cell(sheet, value, cell_class):
@@ -95,7 +107,7 @@ def _xlsx_cell(sheet, value, cell_class):
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
-    cleaned = "".join("_" if ch in '[]:*?/\\' else ch for ch in title).strip("'") or "-"
+    cleaned = "".join("_" if ch in '[]:*?/\\' else ch for ch in header_line(title)).strip("'") or "-"
     base, n = cleaned[:31], 2
     candidate = base
     while candidate.casefold() in used:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from seminar.events.models import Category, Event, SessionKind
 from seminar.extensions import db
+from seminar.mail.models import OutboxMessage, OutboxStatus
 from seminar.registration.models import Registration, RegistrationStatus, SessionSeat
 
 
@@ -35,6 +36,29 @@ class EventStatistics:
     round_tables: list[tuple[object, Counts]]
     per_day: list[tuple[date, int]] = field(default_factory=list)
     per_category: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+@dataclass
+class UndeliveredMail:
+    """An e-mail given up on: to whom, its subject ('' if it could not even be written), why, and when it
+    was last tried. Nothing of its body, which holds the registrant's self-service link."""
+
+    to_addr: str
+    subject: str
+    last_error: str
+    tried_at: datetime
+
+
+def undelivered_mail(event_id: int, limit: int = 20) -> tuple[list[UndeliveredMail], int]:
+    """The event's e-mails marked failed, last tried first (at most `limit`), and how many there are."""
+    failed = (OutboxMessage.event_id == event_id) & (OutboxMessage.status == OutboxStatus.failed)
+    tried_at = func.coalesce(OutboxMessage.claimed_at, OutboxMessage.created_at)
+    rows = db.session.execute(
+        select(OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.last_error, tried_at)
+        .where(failed).order_by(tried_at.desc(), OutboxMessage.id.desc()).limit(limit)
+    ).all()
+    total = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(failed))
+    return [UndeliveredMail(*row) for row in rows], total
 
 
 def _bucket(rows) -> dict:

@@ -89,8 +89,10 @@ def event_delete(slug: str):
 def dashboard(slug: str):
     event = event_or_404(slug)
     stats = statistics.event_statistics(event, locale=str(get_locale()))
+    undelivered, undelivered_count = statistics.undelivered_mail(event.id)
     return render_template(
         "admin/dashboard.html", event=event, stats=stats, occupancy=event_occupancy(event),
+        undelivered=undelivered, undelivered_count=undelivered_count,
         timeline_svg=statistics.timeline_svg(stats.per_day, label=_("Registrations per day")),
         category_svg=statistics.bars_svg(stats.per_category, label=_("Registrations by category")),
         activity=recent_entries(event_id=event.id, limit=15))

@@ -2,6 +2,7 @@
 
 Each function owns its transaction (`write_transaction`): it validates, changes, records an audit entry and
 commits. Refusals raise `ProgrammeError` with one message per field, for the form that asked.
+Typed texts are cleaned first (`seminar.text`: one line, or LF line breaks in descriptions, notes and bios).
 A change of a session's time, room or title raises `Session.sequence` and queues calendar updates
 (`seminar.ical.notifications`) in the same transaction; a capacity raised is announced
 (`signals.capacity_raised`) in that transaction too, and the waiting list moves up into the new places.
@@ -10,11 +11,12 @@ A change of a session's time, room or title raises `Session.sequence` and queues
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from seminar.audit.services import record
@@ -32,6 +34,7 @@ from seminar.events.models import (
     registration_outlasts_event,
 )
 from seminar.extensions import db, utcnow
+from seminar.text import RefusedText, clean_text
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -129,6 +132,48 @@ def _apply(obj, details) -> None:
         setattr(obj, f.name, getattr(details, f.name))
 
 
+# The texts staff type, with the label their form shows. Cleaned as registrants' are (`seminar.text`): a Text
+# column keeps line breaks and is bounded as its form bounds it; any other is one line, as long as its column.
+_TEXTS = {
+    EventDetails: (Event, {"title": _l("Title"), "subtitle": _l("Subtitle"), "description": _l("Description"),
+                           "organiser": _l("Organiser"), "contact_email": _l("Contact e-mail")}),
+    VenueDetails: (Venue, {"name": _l("Name"), "street_address": _l("Street address"),
+                           "postal_code": _l("Postal code"), "city": _l("City"), "country": _l("Country"),
+                           "access_notes": _l("How to get there"), "accessibility_notes": _l("Accessibility"),
+                           "map_url": _l("Map link")}),
+    SessionDetails: (Session, {"title": _l("Title"), "description": _l("Theme and description")}),
+    SpeakerDetails: (Speaker, {"name": _l("Name"), "title": _l("Title or function"),
+                               "affiliation": _l("Affiliation"), "bio": _l("Biography")}),
+}
+LONG_TEXT_LIMITS = {"description": 20_000, "access_notes": 5_000, "accessibility_notes": 5_000, "bio": 10_000}
+
+
+def clean_texts(texts: dict[str, tuple]) -> dict[str, str]:
+    """Each {name: (value, label, multiline, max_length)} cleaned by `seminar.text.clean_text`; raises
+    ProgrammeError with every refused field at once, each message naming its field."""
+    cleaned, problems = {}, {}
+    for name, (value, label, multiline, max_length) in texts.items():
+        try:
+            cleaned[name] = clean_text(value, multiline=multiline, max_length=max_length)
+        except RefusedText as refused:
+            problems[name] = refused.message(label)
+    if problems:
+        raise ProgrammeError(problems)
+    return cleaned
+
+
+def _text(model, name: str, label, value: str | None) -> tuple:
+    length = model.__table__.c[name].type.length  # None for Text
+    return value, label, length is None, length or LONG_TEXT_LIMITS[name]
+
+
+def _cleaned(details):
+    """A copy of `details` with every typed text cleaned."""
+    model, labels = _TEXTS[type(details)]
+    return replace(details, **clean_texts({name: _text(model, name, label, getattr(details, name))
+                                           for name, label in labels.items()}))
+
+
 # Events ---------------------------------------------------------------------------------------------
 
 def _check_event(details: EventDetails, event_id: int | None) -> None:
@@ -156,6 +201,7 @@ def _check_event(details: EventDetails, event_id: int | None) -> None:
 
 
 def create_event(details: EventDetails) -> Event:
+    details = _cleaned(details)
     with write_transaction():
         _check_event(details, None)
         event = Event()
@@ -170,6 +216,7 @@ def create_event(details: EventDetails) -> Event:
 def update_event(event_id: int, details: EventDetails) -> Event:
     """Refuses an event capacity below the confirmed count; a raised capacity promotes from the waiting list
     (`signals.capacity_raised`, in this transaction)."""
+    details = _cleaned(details)
     with write_transaction():
         event = _lock_event(event_id)
         _check_event(details, event_id)
@@ -201,6 +248,7 @@ def delete_event(event_id: int) -> None:
 # Venue and rooms ------------------------------------------------------------------------------------
 
 def save_venue(event_id: int, details: VenueDetails) -> Venue:
+    details = _cleaned(details)
     with write_transaction():
         if not details.name.strip():
             raise ProgrammeError({"name": _("The venue needs a name.")})
@@ -221,6 +269,7 @@ def save_venue(event_id: int, details: VenueDetails) -> Venue:
 
 
 def save_room(event_id: int, name: str, capacity: int | None, room_id: int | None = None) -> Room:
+    name = clean_texts({"name": _text(Room, "name", _l("Room name"), name)})["name"]
     with write_transaction():
         venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
         if venue is None:
@@ -308,6 +357,7 @@ def _raised(old: int | None, new: int | None) -> bool:
 
 
 def create_session(event_id: int, details: SessionDetails) -> Session:
+    details = _cleaned(details)
     with write_transaction():
         event = db.session.get(Event, event_id)
         _check_session(event, details, None)
@@ -324,6 +374,7 @@ def update_session(session_id: int, details: SessionDetails) -> Session:
     """Validates and saves a session. Time, room or title changes raise its sequence and queue calendar
     updates; capacity cannot drop below the confirmed seats, and a raise promotes from the waiting list
     (`signals.capacity_raised`, in this transaction)."""
+    details = _cleaned(details)
     with write_transaction():
         event_id = db.session.scalar(select(Session.event_id).where(Session.id == session_id))
         event = _lock_event(event_id)
@@ -385,6 +436,7 @@ def check_photo(data: bytes) -> str:
 
 def save_speaker(event_id: int, details: SpeakerDetails, *, speaker_id: int | None = None,
                  photo: bytes | None = None, remove_photo: bool = False) -> Speaker:
+    details = _cleaned(details)
     with write_transaction():
         if not details.name.strip():
             raise ProgrammeError({"name": _("The speaker needs a name.")})

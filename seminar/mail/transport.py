@@ -15,14 +15,17 @@ from flask import Flask
 
 from seminar.extensions import utcnow
 from seminar.mail.models import OutboxMessage
+from seminar.text import header_line
 
 
 def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     """Plain text, HTML alternative, and an iTIP calendar part (`text/calendar; method=…`) when present."""
     mime = EmailMessage()
-    mime["From"] = sender
-    mime["To"] = message.to_addr
-    mime["Subject"] = message.subject
+    # One line each, whatever was stored: an event title pasted with a line separator (U+000B…) must not
+    # make the message unbuildable.
+    mime["From"] = header_line(sender)
+    mime["To"] = header_line(message.to_addr)
+    mime["Subject"] = header_line(message.subject)
     mime["Date"] = format_datetime(message.created_at or utcnow())
     mime["Message-ID"] = message.message_id
     mime["Auto-Submitted"] = "auto-generated"

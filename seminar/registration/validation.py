@@ -1,4 +1,5 @@
-"""What a registrant may type: trimmed, length-limited, no control characters, any Unicode name.
+"""What a registrant may type: trimmed, length-limited, no control characters, any Unicode name (the
+cleaning is `seminar.text`'s, shared with the back-office; the messages here are the registrant's).
 
 Shared by the web form (as WTForms validators) and the services (which re-check whatever reaches them,
 from imports or the back-office too). Messages are lazy so that they follow the reader's language.
@@ -6,10 +7,10 @@ from imports or the back-office too). Messages are lazy so that they follow the 
 
 from __future__ import annotations
 
-import unicodedata
-
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+
+from seminar import text
 
 # Field limits follow the columns (Registration in models.py); free texts are bounded too.
 LIMITS = {
@@ -33,27 +34,17 @@ class InvalidDetails(ValueError):
         self.errors = errors
 
 
-def has_control_characters(value: str, *, multiline: bool = False) -> bool:
-    """Control and format characters (NUL, escape, bidi overrides…) are refused; free texts keep newlines, tabs."""
-    allowed = "\n\r\t" if multiline else ""
-    for char in value:
-        if char in allowed:
-            continue
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs", "Co", "Cn") or (category == "Cf" and char not in "\u200c\u200d"):
-            return True
-    return False
-
-
 def clean_text(field: str, value: str | None) -> str:
-    """Trim and check one text field; raises InvalidDetails({field: message})."""
-    value = (value or "").strip()
+    """Trim and check one text field (`seminar.text.clean_text`: line separators pasted into a one-line field
+    become spaces); raises InvalidDetails({field: message})."""
+    try:
+        value = text.clean_text(value, multiline=field in MULTILINE, max_length=LIMITS[field])
+    except text.RefusedText as refused:
+        message = (_l("This field contains characters that are not allowed.") if refused.character
+                   else _l("At most %(max)d characters, please.", max=LIMITS[field]))
+        raise InvalidDetails({field: str(message)}) from None
     if field in REQUIRED and not value:
         raise InvalidDetails({field: str(_l("This field is required."))})
-    if len(value) > LIMITS[field]:
-        raise InvalidDetails({field: str(_l("At most %(max)d characters, please.", max=LIMITS[field]))})
-    if has_control_characters(value, multiline=field in MULTILINE):
-        raise InvalidDetails({field: str(_l("This field contains characters that are not allowed."))})
     return value
 
 

@@ -45,3 +45,13 @@ def test_mailing_refuses_when_the_count_changed(app, seeded, organiser):
     organiser.post(url, data={"subject": "S", "body": "B", "send": "1", "expected": "5"})
     with app.app_context():
         assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_mailing_with_a_control_character_is_refused_on_its_field_not_with_a_500(app, seeded, organiser):
+    register(app, seeded.id, 1)
+    url = f"/admin/events/{SLUG}/mailing"
+    response = organiser.post(url, data={"subject": "Salle\x07 changée", "body": "B", "send": "1", "expected": "1"})
+    assert response.status_code == 200
+    assert "U+0007" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == []
