@@ -8,13 +8,18 @@ Rules (documented in README "Production"):
 - HSTS is sent only on requests that arrived over HTTPS (`request.is_secure`; behind a proxy, set
   `PROXY_FIX_X_PROTO = 1` so that the proxy's X-Forwarded-Proto counts).
 - `TRUSTED_HOSTS` (Flask's own key): a list of host names, or one comma-separated string as from the
-  environment; requests for any other Host get 400.
+  environment; requests for any other Host get 400. So does a Host werkzeug cannot read (a label over 63
+  characters), answered plainly since no URL can be built for it.
+- Hostile input (NUL bytes, JSON nested too deeply) is refused with 400 before any view runs (see
+  `seminar.inputs`).
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import BadHost, SecurityError
+
+from seminar.inputs import refuse_hostile_input
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -46,8 +51,10 @@ def init_security(app: Flask) -> None:
     """Apply the cookie and host rules to the app's configuration and add the headers to every response."""
     _configure_cookies(app)
     _configure_trusted_hosts(app)
+    app.before_request(lambda: refuse_hostile_input(request))
     app.after_request(add_security_headers)
     app.register_error_handler(SecurityError, untrusted_host)
+    app.register_error_handler(BadHost, untrusted_host)
 
 
 def cookies_are_secure(config) -> bool:
@@ -78,8 +85,8 @@ def _configure_trusted_hosts(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = list(hosts) if hosts else None
 
 
-def untrusted_host(_error: SecurityError):
-    # An untrusted Host leaves the request without a URL adapter: the site's error page, which builds
+def untrusted_host(_error: SecurityError | BadHost):
+    # An untrusted or unreadable Host leaves the request without a URL adapter: the site's error page, which builds
     # links, cannot render, so the answer is plain.
     return "Bad Request: untrusted host\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 

@@ -45,6 +45,7 @@ def configure(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine)
 
+    _register_converters(app)
     _register_blueprints(app)
     _subscribe_to_domain_events()
     _register_error_pages(app)
@@ -104,6 +105,13 @@ def current_languages() -> tuple[str, ...]:
     from flask import current_app
 
     return tuple(current_app.config["LANGUAGES"])
+
+
+def _register_converters(app: Flask) -> None:
+    """Before any route is added: `<int:…>` stops at the database's integer range (see seminar.inputs)."""
+    from seminar.inputs import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -198,12 +206,20 @@ def _register_template_helpers(app: Flask) -> None:
     )
 
 
+# url_for's own keywords (with every name beginning with "_": _anchor, _method, _scheme, _external): a query
+# parameter of that name must not reach it.
+_URL_FOR_KEYWORDS = frozenset({"endpoint", "values"})
+
+
 def language_url(code: str) -> str:
-    """The current page in another language (the choice is remembered in the session)."""
-    args = {**request.args.to_dict(), "lang": code}
-    if request.endpoint and request.method == "GET":
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
-    return url_for("events.index", lang=code)
+    """The current page in another language (the choice is remembered in the session). The page's query
+    parameters are kept, except those that would collide with the view's arguments or url_for's keywords."""
+    if not (request.endpoint and request.method == "GET"):
+        return url_for("events.index", lang=code)
+    view_args = request.view_args or {}
+    kept = {name: value for name, value in request.args.items()
+            if name not in view_args and name not in _URL_FOR_KEYWORDS and not name.startswith("_")}
+    return url_for(request.endpoint, **view_args, **{**kept, "lang": code})
 
 
 def _register_cli(app: Flask) -> None:

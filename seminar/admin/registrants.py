@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from seminar.audit.services import record_now
 from seminar.events.models import Category
 from seminar.extensions import db
+from seminar.inputs import parse_id
 from seminar.registration import services as registration
 from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SeatStatus, SessionSeat
 
@@ -52,8 +53,8 @@ class RegistrantFilters:
         return cls(
             q=args.get("q", "").strip()[:200],
             status=RegistrationStatus[status] if status in RegistrationStatus.__members__ else None,
-            category_id=_int(args.get("category")),
-            session_id=_int(args.get("session")),
+            category_id=parse_id(args.get("category")),
+            session_id=parse_id(args.get("session")),
             checked_in={"yes": True, "no": False}.get(checked),
             sort=sort if sort in SORTS else "created",
             descending=args.get("dir", "desc" if sort == "created" else "asc") == "desc",
@@ -66,13 +67,6 @@ class RegistrantFilters:
                 "session": f.session_id or "", "checked_in": {True: "yes", False: "no"}.get(f.checked_in, ""),
                 "sort": f.sort, "dir": "desc" if f.descending else "asc"}
         return {k: v for k, v in args.items() if v not in ("", None)}
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _like(term: str) -> str:

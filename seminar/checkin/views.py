@@ -21,6 +21,7 @@ from seminar.events.models import Event
 from seminar.events.services import list_events
 from seminar.extensions import db
 from seminar.formatting import locale_code
+from seminar.inputs import parse_id
 
 bp = require_roles(Blueprint("checkin", __name__, url_prefix="/checkin"), *DOOR)
 exports_bp = require_roles(Blueprint("checkin_exports", __name__, url_prefix="/checkin"), *STAFF)
@@ -57,9 +58,10 @@ def _optional_id(body: dict, name: str) -> int | None:
     value = body.get(name)
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    number = parse_id(value)
+    if number is None:
         raise _BadRequest(_("%(name)s must be a number.", name=name))
-    return int(value)
+    return number
 
 
 # --- pages -------------------------------------------------------------------------------------------------

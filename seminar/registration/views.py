@@ -26,6 +26,7 @@ from werkzeug.exceptions import BadRequest
 from seminar.events.models import Event
 from seminar.events.services import get_event
 from seminar.extensions import limiter
+from seminar.inputs import parse_id
 from seminar.mail.outbox import add_composer
 from seminar.registration import notifications, services
 from seminar.registration.forms import DetailsForm, RegistrationForm, SessionsForm
@@ -269,7 +270,7 @@ def register_again(token: str):
 def leave_waitlist(token: str):
     registration = _registration_or_404(token)
     raw = request.form.get("session_id", "")
-    session_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    session_id = parse_id(raw)
     try:
         services.leave_waitlist(registration.id, session_id)
     except RegistrationError as refused:

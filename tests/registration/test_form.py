@@ -88,11 +88,13 @@ def test_any_unicode_name_is_accepted_and_stored_as_typed(client, app, seeded):
 
 
 def test_control_characters_and_overlong_values_are_refused(client, app, seeded):
-    for overrides in ({"first_name": "Jo\x00hn"}, {"organisation": "A\x1b[31m"}, {"last_name": "x" * 101},
+    for overrides in ({"first_name": "Jo\x07hn"}, {"organisation": "A\x1b[31m"}, {"last_name": "x" * 101},
                       {"dietary": "y" * 1001}, {"job_title": "a\u202eb"}):
         response = client.post(REGISTER_URL, data=form_data(seeded, **overrides))
         assert response.status_code == 200, overrides
         assert 'class="error"' in response.text
+    # A NUL byte is refused before any view (seminar.inputs.refuse_hostile_input), with nothing saved.
+    assert client.post(REGISTER_URL, data=form_data(seeded, first_name="Jo\x00hn")).status_code == 400
     assert _registrations(app) == []
 
 
