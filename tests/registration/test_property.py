@@ -23,6 +23,8 @@ def backend():
 @given(values=st.dictionaries(st.sampled_from(FIELDS), TEXT, min_size=1))
 def test_arbitrary_text_in_any_field_never_gives_500(client, seeded, values):
     response = client.post(REGISTER_URL, data=form_data(seeded, **values))
-    assert response.status_code in (200, 303), response.status_code
-    manage = client.get("/registrations/" + "".join(values.values())[:80].replace("/", "_"))
-    assert manage.status_code in (404, 200)
+    # A NUL byte is refused as a bad request before any view (seminar/inputs.py); anything else reaches the form.
+    typed = "".join(values.values())
+    assert response.status_code in ((400,) if "\x00" in typed else (200, 303)), response.status_code
+    manage = client.get("/registrations/" + typed[:80].replace("/", "_"))
+    assert manage.status_code in (200, 400, 404)  # 400: a NUL byte in the path
