@@ -45,7 +45,7 @@ PG_URL = os.environ.get("BENCH_POSTGRESQL_URL")
 CONTROL = "speakers page (control)"
 
 
-def _app(uri: str, directory: Path):
+def open_seminar_app(uri: str, directory: Path):
     """The app as tests/conftest.py `make_app` builds it, on an empty schema, seeded; returns (app, slug)."""
     from sqlalchemy import text
 
@@ -183,7 +183,7 @@ def run_backend(name: str, uri: str, directory: Path) -> list[dict]:
     from seminar.extensions import db
     from seminar.registration.models import Registration
 
-    app, slug = _app(uri, directory)
+    app, slug = open_seminar_app(uri, directory)
     emails = (f"visitor{n}@example.org" for n in itertools.count())
     timings = {}
     try:

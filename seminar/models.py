@@ -1,6 +1,7 @@
 """Imports every model so that metadata (create_all, Alembic autogenerate) sees the whole schema."""
 
 from seminar.accounts.models import Role, User
+from seminar.admin.models import ImportUpload
 from seminar.audit.models import AuditEntry
 from seminar.events.models import (
     Category,
@@ -28,7 +29,7 @@ from seminar.registration.models import (
 )
 
 __all__ = [
-    "AuditEntry", "Category", "Event", "Job", "JobStatus", "Organisation", "OrganisationKind",
+    "AuditEntry", "Category", "Event", "ImportUpload", "Job", "JobStatus", "Organisation", "OrganisationKind",
     "OutboxMessage", "OutboxStatus", "PressContact", "Registration", "RegistrationSource",
     "RegistrationStatus", "Role", "Room", "SeatStatus", "Session", "SessionAttendance", "SessionKind", "SessionSeat",
     "SessionSpeaker", "Speaker", "SpeakerRole", "User", "Venue",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from seminar.admin import spreadsheets
+from seminar.admin import imports, spreadsheets
 from seminar.admin.registrants import RegistrantFilters
 from seminar.events.services import get_event
 from seminar.registration.models import RegistrationStatus
@@ -51,13 +52,17 @@ def import_command(slug, file: Path, no_email, locale) -> None:
     """Register the people listed in a CSV file (first_name,last_name,email,organisation,job_title,category
     and optional sessions); prints created, duplicate and rejected rows."""
     event = _event(slug)
-    report = spreadsheets.import_registrations(event, file.read_bytes(), send_email=not no_email, locale=locale)
+    report = imports.read_import(event, file.read_bytes())
     if report.error:
         raise click.ClickException(report.error)
+    # The bar goes to standard error, so that the counts on standard output stay one line a script can read.
+    with click.progressbar(length=len(report.ready), label="Importing", file=sys.stderr) as bar:
+        imports.register_rows(event, report, send_email=not no_email, locale=locale,
+                              progress=lambda done, _total: bar.update(done - bar.pos))
     counts = report.summary()
     click.echo(f"created: {counts['created']}, duplicates: {counts['duplicates']}, rejected: {counts['rejected']}")
     for line, email, status in report.created:
-        click.echo(f"  line {line}: created {email} ({status})")
+        click.echo(f"  line {line}: created {email} ({status.value})")
     for line, email in report.duplicates:
         click.echo(f"  line {line}: duplicate {email}")
     for line, reason in report.rejected:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from seminar.admin import mailing, registrants, spreadsheets
+from seminar.admin import imports, mailing, registrants, spreadsheets
 from seminar.admin.blueprint import bp, event_or_404, show_problems
 from seminar.admin.forms import ImportForm, MailingForm, ManualRegistrationForm
 from seminar.admin.registrants import RegistrantFilters
 from seminar.events.models import SessionKind
 from seminar.events.programme import ProgrammeError
 from seminar.formatting import locale_code
+from seminar.inputs import parse_id
+from seminar.jobs.models import Job, JobStatus
+from seminar.jobs.services import get_job, get_job_result, job_progress
 from seminar.registration import services as registration
-from seminar.registration.models import RegistrationStatus
+from seminar.registration.models import RegistrationStatus, status_label
 from seminar.registration.occupancy import event_occupancy
 
 
@@ -79,16 +82,11 @@ def registration_new(slug: str):
             flash(str(error.message), "error")
         else:
             if outcome.created:
-                flash(_("Registered: %(status)s.", status=_status_label(outcome.status)), "success")
+                flash(_("Registered: %(status)s.", status=status_label(outcome.status)), "success")
             else:
                 flash(_("This address is already registered: here is that registration."), "error")
             return redirect(url_for("admin.registration_detail", slug=slug, registration_id=outcome.registration_id))
     return render_template("admin/registration_new.html", event=event, form=form)
-
-
-def _status_label(status: RegistrationStatus) -> str:
-    return {RegistrationStatus.confirmed: _("confirmed"), RegistrationStatus.waitlisted: _("waitlisted"),
-            RegistrationStatus.cancelled: _("cancelled")}[status]
 
 
 @bp.get("/events/<slug>/registrations/<int:registration_id>")
@@ -114,7 +112,7 @@ def registration_action(slug: str, registration_id: int, action: str):
                                                           num=len(promoted)), "success")
         elif action == "restore":
             status = registrants.restore(event.id, registration_id, user=_user())
-            flash(_("Registration restored: %(status)s.", status=_status_label(status)), "success")
+            flash(_("Registration restored: %(status)s.", status=status_label(status)), "success")
         else:
             registrants.resend_link(event.id, registration_id, user=_user())
             flash(_("The self-service link has been sent again."), "success")
@@ -165,26 +163,64 @@ def registrations_promote(slug: str):
 
 @bp.route("/events/<slug>/registrations/import", methods=["GET", "POST"])
 def import_registrations(slug: str):
-    """Upload → preview (nothing written) → confirm. The previewed file comes back as a hidden field, so the
-    server keeps no state between the two steps."""
+    """Upload → preview (nothing imported; the file is kept on the server) → confirm: imported at once, or by a
+    background job whose page shows the progress and then the report."""
     event = event_or_404(slug)
     form = ImportForm()
-    preview = report = None
+    preview = report = upload_id = None
     if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read() if upload and getattr(upload, "filename", "") else None
-        if request.form.get("confirm") == "1" and request.form.get("content"):
-            data = request.form["content"].encode("utf-8")
-        if not data:
-            form.file.errors = [_("Choose a CSV file.")]
-        elif request.form.get("confirm") == "1":
-            report = spreadsheets.import_registrations(event, data, send_email=form.send_email.data,
-                                                       locale=locale_code(), user=_user())
+        if request.form.get("confirm") == "1":
+            try:
+                started = imports.confirm_import(event, parse_id(request.form.get("upload")) or 0,
+                                                 send_email=form.send_email.data, locale=locale_code(), user=_user())
+            except imports.UploadGone:
+                flash(_("This file is no longer kept on the server (already imported, or too old): choose it "
+                        "again."), "error")
+                return redirect(url_for("admin.import_registrations", slug=slug))
+            if started.job_id is not None:
+                return redirect(url_for("admin.import_job", slug=slug, job_id=started.job_id), code=303)
+            report = started.report
         else:
-            preview = spreadsheets.read_import(event, data)
-            content = spreadsheets.decode_csv(data)
-            return render_template("admin/import.html", event=event, form=form, preview=preview, content=content)
-    return render_template("admin/import.html", event=event, form=form, preview=preview, report=report)
+            upload = form.file.data
+            data = upload.read() if upload and getattr(upload, "filename", "") else None
+            if not data:
+                form.file.errors = [_("Choose a CSV file.")]
+            else:
+                preview = imports.read_import(event, data)
+                if preview.ready:
+                    upload_id = imports.keep_upload(event.id, data, upload.filename, user_id=current_user.id)
+    return render_template("admin/import.html", event=event, form=form, preview=preview, report=report,
+                           upload_id=upload_id, sync_max=current_app.config["IMPORT_SYNC_MAX_ROWS"],
+                           status_label=status_label)
+
+
+def _import_job(event, job_id: int) -> Job:
+    job = get_job(job_id)
+    if job is None or job.event_id != event.id or job.kind != "registration_import":
+        abort(404)
+    return job
+
+
+@bp.get("/events/<slug>/registrations/import/jobs/<int:job_id>")
+def import_job(slug: str, job_id: int):
+    """A background import: its progress (the page reloads itself when it ends), then its counts and report."""
+    event = event_or_404(slug)
+    job = _import_job(event, job_id)
+    if request.accept_mimetypes.best == "application/json":
+        return job_progress(job)
+    return render_template("admin/import_job.html", event=event, job=job)
+
+
+@bp.get("/events/<slug>/registrations/import/jobs/<int:job_id>/report.csv")
+def import_job_report(slug: str, job_id: int):
+    event = event_or_404(slug)
+    job = _import_job(event, job_id)
+    result = get_job_result(job.id)
+    if result is None:
+        abort(410 if job.status is JobStatus.expired else 404,
+              description=_("This report is no longer kept.") if job.status is JobStatus.expired else None)
+    return Response(result.data, mimetype=result.mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{result.name}"', "Cache-Control": "private, no-store"})
 
 
 # E-mail to attendees -------------------------------------------------------------------------------------

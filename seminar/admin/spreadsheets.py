@@ -1,5 +1,5 @@
-"""Spreadsheet exports and imports: formula-safe CSV (UTF-8 with BOM) and XLSX writers any area can reuse
-(check-in uses them for attendance lists), the registrants export, and the CSV import of registrants.
+"""Spreadsheet exports: formula-safe CSV (UTF-8 with BOM) and XLSX writers any area can reuse (check-in uses them
+for attendance lists, the import for its report), and the registrants export.
 
 Every text cell that a spreadsheet would read as a formula (starting with = + - @, tab or carriage
 return) is prefixed with an apostrophe, in CSV and XLSX alike.
@@ -10,26 +10,20 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from seminar.admin.registrants import RegistrantFilters, matching
 from seminar.audit.services import record_now
-from seminar.events.models import Category, Event, SessionKind
-from seminar.extensions import db
-from seminar.registration import services as registration
-from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus
-from seminar.registration.validation import InvalidDetails, email_key
+from seminar.events.models import Event, SessionKind
+from seminar.registration.models import Registration, RegistrationStatus, status_label
 from seminar.text import header_line
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-IMPORT_COLUMNS = ("first_name", "last_name", "email", "organisation", "job_title", "category")
-IMPORT_MAX_ROWS = 20_000
 
 
 def neutralise(value) -> object:
@@ -127,12 +121,10 @@ def registrant_header() -> list[str]:
 
 def registrant_rows(event: Event, registrations: Iterable[Registration], locale: str = "fr") -> Iterable[list]:
     titles = {s.id: s.title for s in event.sessions}
-    statuses = {"confirmed": _("confirmed"), "waitlisted": _("waitlisted"), "wish": _("wish"),
-                "cancelled": _("cancelled")}
     for r in registrations:
-        seats = [f"{titles.get(s.session_id, s.session_id)} ({statuses[s.status.name]})" for s in r.active_seats()]
+        seats = [f"{titles.get(s.session_id, s.session_id)} ({status_label(s.status)})" for s in r.active_seats()]
         yield [r.id, r.last_name, r.first_name, r.email, r.organisation, r.job_title,
-               r.category.label_for(locale) if r.category else "", statuses[r.status.name], " | ".join(seats),
+               r.category.label_for(locale) if r.category else "", status_label(r.status), " | ".join(seats),
                event.local(r.checked_in_at) if r.checked_in_at else None, event.local(r.created_at),
                r.source.value, r.overbooked, r.dietary, r.accessibility]
 
@@ -175,144 +167,3 @@ def export_registrants(event: Event, filters: RegistrantFilters, fmt: str = "csv
                details={"format": fmt, "rows": count, "by_round_table": by_round_table, **filters.to_args()},
                user=user)
     return ExportFile(content, name, XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE, count)
-
-
-# --- registrants import ----------------------------------------------------------------------------------
-
-@dataclass
-class ImportRow:
-    line: int
-    details: registration.RegistrationDetails
-    session_ids: list[int]
-
-
-@dataclass
-class ImportReport:
-    """Outcome of an import (or of its preview): line numbers refer to the file, header = line 1."""
-
-    ready: list[ImportRow] = field(default_factory=list)
-    created: list[tuple[int, str, str]] = field(default_factory=list)  # line, e-mail, status
-    duplicates: list[tuple[int, str]] = field(default_factory=list)  # line, e-mail
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # line, reason
-    error: str = ""
-
-    def summary(self) -> dict:
-        return {"created": len(self.created), "duplicates": len(self.duplicates), "rejected": len(self.rejected)}
-
-
-def decode_csv(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _category_lookup(event_id: int) -> dict[str, int]:
-    lookup = {}
-    for c in db.session.scalars(select(Category).where(Category.event_id == event_id)):
-        for name in (c.code, c.label, c.label_en):
-            if name:
-                lookup[name.strip().casefold()] = c.id
-    return lookup
-
-
-def read_import(event: Event, data: bytes) -> ImportReport:
-    """Parse and check a CSV file without writing anything: rows ready to import, duplicates (in the file
-    or already registered, by e-mail) and rejected rows with their reason."""
-    report = ImportReport()
-    text = decode_csv(data)
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except (StopIteration, csv.Error):
-        report.error = _("The file is empty.")
-        return report
-    missing = [c for c in ("first_name", "last_name", "email") if c not in header]
-    if missing:
-        report.error = _("Missing columns: %(columns)s.", columns=", ".join(missing))
-        return report
-    categories = _category_lookup(event.id)
-    round_tables = {s.id for s in event.sessions if s.kind is SessionKind.round_table}
-    # Any registration counts, cancelled ones too: an import never takes up a cancelled registration.
-    existing = set(db.session.scalars(select(Registration.email_key).where(Registration.event_id == event.id)))
-    seen: set[str] = set()
-    try:
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            if len(report.ready) + len(report.rejected) + len(report.duplicates) >= IMPORT_MAX_ROWS:
-                report.rejected.append((line, _("Too many rows: at most %(num)d per file.", num=IMPORT_MAX_ROWS)))
-                break
-            row = dict(zip(header, (v.strip() for v in values), strict=False))
-            _check_row(report, line, row, categories, round_tables, existing, seen)
-    except csv.Error as error:
-        report.rejected.append((reader.line_num, _("Unreadable CSV: %(error)s", error=str(error))))
-    return report
-
-
-def _check_row(report, line, row, categories, round_tables, existing, seen) -> None:
-    category_name = row.get("category", "")
-    category_id = categories.get(category_name.casefold()) if category_name else None
-    if category_name and category_id is None:
-        report.rejected.append((line, _("Unknown category “%(name)s”.", name=category_name)))
-        return
-    try:
-        session_ids = [int(v) for v in row.get("sessions", "").replace(",", ";").split(";") if v.strip()]
-    except ValueError:
-        report.rejected.append((line, _("Sessions must be session ids separated by ;.")))
-        return
-    unknown = [s for s in session_ids if s not in round_tables]
-    if unknown:
-        report.rejected.append((line, _("Unknown round table: %(ids)s.", ids=", ".join(map(str, unknown)))))
-        return
-    details = registration.RegistrationDetails(
-        first_name=row.get("first_name", ""), last_name=row.get("last_name", ""), email=row.get("email", ""),
-        organisation=row.get("organisation", ""), job_title=row.get("job_title", ""), category_id=category_id,
-        consent_privacy=False)
-    try:
-        details = registration.clean_details(details)
-    except InvalidDetails as invalid:
-        report.rejected.append((line, "; ".join(f"{k}: {v}" for k, v in invalid.errors.items())))
-        return
-    key = email_key(details.email)
-    if key in existing or key in seen:
-        report.duplicates.append((line, details.email))
-        return
-    seen.add(key)
-    report.ready.append(ImportRow(line, details, session_ids))
-
-
-def import_registrations(event: Event, data: bytes, *, send_email: bool = True, locale: str = "fr",
-                         user=None) -> ImportReport:
-    """Import a CSV of registrants: each good row is registered as by the registration service (capacity
-    applies: confirmed or waitlisted), duplicates are skipped, bad rows rejected. Recorded in the audit log."""
-    report = read_import(event, data)
-    if report.error:
-        return report
-    for row in report.ready:
-        try:
-            outcome = registration.register(event.id, row.details, row.session_ids, locale=locale,
-                                            source=RegistrationSource.import_, notify=send_email)
-        except registration.RegistrationError as error:
-            report.rejected.append((row.line, str(error.message)))
-            continue
-        except InvalidDetails as invalid:
-            report.rejected.append((row.line, "; ".join(invalid.errors.values())))
-            continue
-        if outcome.created:
-            report.created.append((row.line, row.details.email, outcome.status.value))
-        else:
-            report.duplicates.append((row.line, row.details.email))
-    report.ready = []
-    report.rejected.sort()
-    report.duplicates.sort()
-    # Each row was registered in a transaction of its own; the summary is recorded in one more.
-    record_now("registrations.import", event_id=event.id, target_type="event", target_id=event.id,
-               details={**report.summary(), "send_email": send_email}, user=user)
-    return report

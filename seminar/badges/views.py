@@ -13,7 +13,7 @@ from seminar.events.models import Event
 from seminar.events.services import get_event
 from seminar.extensions import db
 from seminar.jobs.models import Job, JobStatus
-from seminar.jobs.services import get_job_result
+from seminar.jobs.services import get_job_result, job_progress
 
 bp = Blueprint("badges", __name__)
 admin_bp = require_roles(Blueprint("badges_admin", __name__, url_prefix="/admin/events/<slug>/badges"), *STAFF)
@@ -61,17 +61,8 @@ def _job(event: Event, job_id: int) -> Job:
 
 def job_status(job: Job, slug: str) -> dict:
     """The JSON the progress bar polls."""
-    percent = round(100 * job.progress / job.total) if job.total else (100 if job.status is JobStatus.done else 0)
-    return {
-        "id": job.id,
-        "status": job.status.value,
-        "progress": job.progress,
-        "total": job.total,
-        "percent": percent,
-        "error": job.error if job.status is JobStatus.failed else "",
-        "download_url": url_for("badges_admin.download", slug=slug, job_id=job.id)
-        if job.status is JobStatus.done else None,
-    }
+    return {**job_progress(job), "download_url": url_for("badges_admin.download", slug=slug, job_id=job.id)
+            if job.status is JobStatus.done else None}
 
 
 @admin_bp.get("/")

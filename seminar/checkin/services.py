@@ -23,7 +23,14 @@ from seminar.badges.codes import verify_checkin_code
 from seminar.database import write_transaction
 from seminar.events.models import Category, Event, Session, SessionKind
 from seminar.extensions import db, utcnow
-from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionAttendance, SessionSeat
+from seminar.registration.models import (
+    Registration,
+    RegistrationStatus,
+    SeatStatus,
+    SessionAttendance,
+    SessionSeat,
+    status_label,
+)
 
 UNDO_WINDOW = timedelta(seconds=60)
 SEARCH_LIMIT = 20
@@ -314,8 +321,6 @@ def attendance_sheets(event: Event, locale: str = "fr") -> list[tuple[str, list[
     attendance recorded at its door: (title, header, rows) for the back-office's spreadsheet writers."""
     from flask_babel import gettext as _
 
-    statuses = {RegistrationStatus.confirmed: _("confirmed"), RegistrationStatus.waitlisted: _("waitlisted"),
-                RegistrationStatus.cancelled: _("cancelled")}
     desks = _desks()
     people = db.session.scalars(
         _registration_query().where(Registration.event_id == event.id, Registration.anonymised_at.is_(None))
@@ -329,7 +334,7 @@ def attendance_sheets(event: Event, locale: str = "fr") -> list[tuple[str, list[
     header = [_("Id"), _("Last name"), _("First name"), _("E-mail"), _("Organisation"), _("Category"),
               _("Status"), _("Checked in at"), _("Checked in by"), _("Round tables")]
     rows = [[r.id, r.last_name, r.first_name, r.email, r.organisation,
-             r.category.label_for(locale) if r.category else "", statuses[r.status],
+             r.category.label_for(locale) if r.category else "", status_label(r.status),
              event.local(r.checked_in_at) if r.checked_in_at else None, desks.get(r.checked_in_by_id, ""),
              " | ".join(seat.session.title for seat in _confirmed_round_tables(r))]
             for r in people]

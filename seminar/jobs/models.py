@@ -42,3 +42,5 @@ class Job(db.Model):
     result: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     result_name: Mapped[str] = mapped_column(String(200), default="")
     result_mimetype: Mapped[str] = mapped_column(String(100), default="")
+    # What the result holds, in numbers a page can show (an import: created, duplicates, rejected).
+    summary: Mapped[dict | None] = mapped_column(JSON)

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # kind → "module:function" taking a JobContext and returning a JobResult.
 JOB_HANDLERS = {
     "badge_export": "seminar.badges.services:run_badge_export",
+    "registration_import": "seminar.admin.imports:run_import_job",
 }
 # What is cleared away now and then (`housekeeping`): name → "module:function" returning how many things it
 # removed, each run in the app context in a transaction of its own.
@@ -39,6 +40,7 @@ HOUSEKEEPING_TASKS = {
     "expired job results": "seminar.jobs.services:expire_job_results",
     "unused badge parts": "seminar.badges.services:prune_badge_cache",
     "sent e-mails": "seminar.mail.outbox:prune_sent",
+    "forgotten import files": "seminar.admin.imports:prune_import_uploads",
 }
 
 
@@ -47,6 +49,7 @@ class JobResult:
     data: bytes
     name: str
     mimetype: str
+    summary: dict | None = None  # numbers a page shows beside the download (Job.summary)
 
 
 class JobCancelled(Exception):
@@ -101,6 +104,19 @@ def get_job_result(job_id: int) -> JobResult | None:
     if row is None or row.result is None:
         return None
     return JobResult(bytes(row.result), row.result_name, row.result_mimetype)
+
+
+def job_progress(job: Job) -> dict:
+    """What a progress bar polls (static/js/job-progress.js): status, counts, percent, error."""
+    percent = round(100 * job.progress / job.total) if job.total else (100 if job.status is JobStatus.done else 0)
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "progress": job.progress,
+        "total": job.total,
+        "percent": percent,
+        "error": job.error if job.status is JobStatus.failed else "",
+    }
 
 
 def _stale_before():
@@ -234,7 +250,7 @@ def run_job(job_id: int, attempt: int) -> JobStatus:
         heartbeat.join()
     total = db.session.scalar(select(Job.total).where(Job.id == job_id)) or 0
     _finish(job_id, attempt, status=JobStatus.done, result=result.data, result_name=result.name,
-            result_mimetype=result.mimetype, progress=total)
+            result_mimetype=result.mimetype, summary=result.summary, progress=total)
     return JobStatus.done
 
 

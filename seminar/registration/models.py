@@ -29,6 +29,14 @@ class SeatStatus(enum.Enum):
     cancelled = "cancelled"
 
 
+def status_label(status: RegistrationStatus | SeatStatus) -> str:
+    """The status of a registration or of a seat, in the current language (pages, exports, reports)."""
+    from flask_babel import gettext as _
+
+    return {"confirmed": _("confirmed"), "waitlisted": _("waitlisted"), "wish": _("wish"),
+            "cancelled": _("cancelled")}[status.name]
+
+
 class RegistrationSource(enum.Enum):
     web = "web"
     import_ = "import"

@@ -1,5 +1,6 @@
-// Progress bars of background jobs (templates/badges/_job_progress.html): poll the status URL every
-// second until the job is done (then show the download link) or has failed.
+// Progress bars of background jobs (templates/badges/_job_progress.html, templates/admin/import_job.html): poll the
+// status URL every second until the job is done (then show the download link, or reload the page when the box asks
+// for it with data-reload-when-done) or has failed.
 (function () {
   "use strict";
 
@@ -18,6 +19,11 @@
     function show(job) {
       bar.value = job.percent;
       bar.textContent = job.percent + " %";
+      if (box.dataset.reloadWhenDone && (job.status === "done" || job.status === "failed")) {
+        label.textContent = job.status === "done" ? box.dataset.textDone : box.dataset.textFailed;
+        window.location.reload();  // the page then shows the outcome (counts, report, error)
+        return true;
+      }
       if (job.status === "done") {
         label.textContent = box.dataset.textDone;
         link.href = job.download_url;

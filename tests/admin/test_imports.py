@@ -44,7 +44,7 @@ def test_import_cli_counts_created_duplicates_and_rejected_rows(app, seeded, run
     path.write_bytes(_file(table))
     result = runner.invoke(args=["registrations", "import", SLUG, str(path), "--no-email"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "created: 3, duplicates: 2, rejected: 4"
+    assert result.stdout.splitlines()[0] == "created: 3, duplicates: 2, rejected: 4"  # the bar is on stderr
     for line in ("line 4: duplicate MARIE@example.org", "line 5: duplicate p0@example.org", "line 6: rejected",
                  "line 7: rejected", "line 8: rejected", "line 9: rejected"):
         assert line in result.output
@@ -66,10 +66,8 @@ def test_import_preview_writes_nothing_then_confirm_imports(app, seeded, organis
     assert "Prêtes : 3 · doublons : 2 · rejetées : 4" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Registration)) == 1
-    content = page.split('name="content" value="')[1].split('"')[0]
-    import html
-
-    done = organiser.post(url, data={"confirm": "1", "content": html.unescape(content), "send_email": "y"})
+    upload = page.split('name="upload" value="')[1].split('"')[0]
+    done = organiser.post(url, data={"confirm": "1", "upload": upload, "send_email": "y"})
     assert "Créées : 3 · doublons ignorés : 2 · rejetées : 4" in done.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Registration)) == 4
@@ -87,7 +85,7 @@ def test_import_accepts_semicolons_and_a_bom(app, seeded, runner, tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes("\ufefffirst_name;last_name;email\nÉlodie;Noël;elodie@example.org\n".encode())
     result = runner.invoke(args=["registrations", "import", SLUG, str(path), "--no-email"])
-    assert result.output.startswith("created: 1, duplicates: 0, rejected: 0")
+    assert result.stdout.startswith("created: 1, duplicates: 0, rejected: 0")
     with app.app_context():
         assert db.session.scalar(select(Registration.first_name).where(Registration.email_key == "elodie@example.org")
                                  ) == "Élodie"
