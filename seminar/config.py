@@ -48,6 +48,13 @@ RATELIMIT_REGISTRATION_PER_IP = "300 per hour; 1000 per day"
 # Per e-mail address typed (normalised and case-folded, as for "one registration per address"): a person
 # registers once or twice; a script posting one address over and over, from however many IPs, is stopped.
 RATELIMIT_REGISTRATION_PER_EMAIL = "5 per hour; 10 per day"
+# The self-service details form (each POST may e-mail a confirmation link to the address typed) and the
+# confirmation of a new address: every POST counts, per IP address and, for the details, per registration.
+RATELIMIT_SELF_SERVICE_PER_IP = "60 per hour"
+RATELIMIT_SELF_SERVICE_PER_REGISTRATION = "20 per hour"
+# A new address typed on the self-service page takes effect when the link e-mailed to it is followed, within
+# this many seconds (the link is signed, not stored; it stops working once the address has changed).
+REGISTRATION_EMAIL_CHANGE_MAX_AGE = 48 * 3600
 LOGIN_RATE_LIMIT = "10 per minute"
 # `flask bootstrap` creates this admin account (with a generated password) when no account exists.
 FIRST_ADMIN_EMAIL = "admin@localhost"

@@ -1,6 +1,8 @@
 """The one place that composes e-mails to registrants: confirmation, waitlisted, promoted, updated,
-cancelled and link reminder. Each is multipart (plain text and HTML, from templates/mail/), written in
-the registrant's language, and carries the absolute self-service link (from BASE_URL).
+cancelled and link reminder, each carrying the absolute self-service link (from BASE_URL); and, when the
+address changes, the link confirming the new address, then the word to the old one (templates/registration/
+mail_address.*: no self-service link, no name). Each is multipart (plain text and HTML, from templates/mail/),
+written in the registrant's language.
 
 `notify(kind, registration, ...)` records in the outbox, within the caller's transaction, which e-mail is
 due (no commit here). The outbox worker then calls `write_mail`, which composes a `RegistrantMail`, lets the
@@ -186,6 +188,45 @@ def registered_mail(registration_id: int, event_id: int, to_addr: str) -> dict:
                           registration_id=registration_id)
 
 
+# Changing the address: the new one gets a link to confirm it, the old one is told once the change is made.
+EMAIL_CHANGE = "email_change"
+EMAIL_CHANGED = "email_changed"
+
+
+def notify_email_change(registration: Registration, new_email: str, code: str) -> OutboxMessage:
+    """Record the e-mail to `new_email` with the link (`code`) that gives it to the registration."""
+    return enqueue_to_compose(COMPOSE_KIND, {"kind": EMAIL_CHANGE, "code": code}, to_addr=new_email,
+                              event_id=registration.event_id, registration_id=registration.id)
+
+
+def notify_email_changed(registration: Registration, old_email: str) -> OutboxMessage:
+    """Record the e-mail telling `old_email` that the registration's address is no longer it."""
+    return enqueue_to_compose(COMPOSE_KIND, {"kind": EMAIL_CHANGED}, to_addr=old_email,
+                              event_id=registration.event_id, registration_id=registration.id)
+
+
+def email_change_url(code: str) -> str:
+    """The absolute link that confirms a new address (`registration.confirm_email`)."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/registrations/confirm-email/{code}"
+
+
+def _write_address_mail(message: OutboxMessage, registration: Registration, about: dict) -> None:
+    """The address e-mails go to the address recorded with them (the new one, or the old one), not to the
+    registration's; they name nobody, as the new address may be a mistyped stranger's."""
+    event = registration.event
+    with force_locale(registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if about["kind"] == EMAIL_CHANGE:
+            subject = _("Confirm your new e-mail address: %(title)s", title=event.title)
+        else:
+            subject = _("Your e-mail address has been changed: %(title)s", title=event.title)
+        context = {"kind": about["kind"], "event": event, "locale": registration.locale,
+                   "confirm_url": email_change_url(about["code"]) if "code" in about else None,
+                   "hours": max(1, current_app.config["REGISTRATION_EMAIL_CHANGE_MAX_AGE"] // 3600)}
+        text_body = render_template("registration/mail_address.txt", **context)
+        html_body = render_template("registration/mail_address.html", subject=subject, **context)
+    write(message, message.to_addr, subject, text_body, html_body)
+
+
 def _record(registration: Registration, about: dict) -> OutboxMessage:
     return enqueue_to_compose(COMPOSE_KIND, about, to_addr=registration.email, event_id=registration.event_id,
                               registration_id=registration.id)
@@ -201,6 +242,9 @@ def write_mail(message: OutboxMessage, about: dict) -> None:
     )
     if registration is None or registration.anonymised_at is not None:
         db.session.delete(message)
+        return
+    if about["kind"] in (EMAIL_CHANGE, EMAIL_CHANGED):
+        _write_address_mail(message, registration, about)
         return
     # Seats as they are now: one confirmed then given up before this is written gets no invite (nor, later,
     # a cancellation of it); one released then taken again is not withdrawn.

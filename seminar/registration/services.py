@@ -13,13 +13,16 @@ ledger's statements that decide and count (see `_register`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Integer, String, bindparam, cast, delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -37,7 +40,15 @@ from seminar.registration.models import (
     SessionSeat,
 )
 from seminar.registration.notifications import MailKind
-from seminar.registration.tokens import hash_token, issue_token, looks_like_token, new_link, new_token, tokens_match
+from seminar.registration.tokens import (
+    current_token,
+    hash_token,
+    issue_token,
+    looks_like_token,
+    new_link,
+    new_token,
+    tokens_match,
+)
 from seminar.registration.validation import InvalidDetails, clean_email, clean_text, email_key
 
 CONFIRMED = RegistrationStatus.confirmed
@@ -45,8 +56,9 @@ WAITLISTED = RegistrationStatus.waitlisted
 CANCELLED = RegistrationStatus.cancelled
 
 __all__ = [
-    "InvalidDetails", "RegistrationClosed", "RegistrationDetails", "RegistrationError", "RegistrationNotFound",
-    "RegistrationOutcome", "cancel", "capacity_changed", "change_sessions", "erase", "export_data", "find_by_token",
+    "EmailChange", "EmailChangeRefused", "InvalidDetails", "RegistrationClosed", "RegistrationDetails",
+    "RegistrationError", "RegistrationNotFound", "RegistrationOutcome", "cancel", "capacity_changed",
+    "change_sessions", "confirm_email_change", "erase", "export_data", "find_by_token", "find_email_change",
     "leave_waitlist", "promote_from_waitlist", "promote_registration", "register", "reissue_token", "restore",
     "send_link", "update_details",
 ]
@@ -332,23 +344,120 @@ def leave_waitlist(registration_id: int, session_id: int | None = None) -> list[
         return []
 
 
-def update_details(registration_id: int, details: RegistrationDetails) -> None:
-    """Change a registrant's details (consent to the privacy notice is kept as first given)."""
+def update_details(registration_id: int, details: RegistrationDetails) -> bool:
+    """Change a registrant's details (consent to the privacy notice is kept as first given), all but a new
+    address: that one is only e-mailed a link to confirm it (`confirm_email_change`), when no other registration
+    of the event uses it. Returns whether a new address was asked for; the answer, like everything the caller
+    sees, is the same whether the address is free or taken, so that the page tells nobody who else attends."""
     details = clean_details(details)
     with write_transaction():
         registration, event, _sessions = _lock_registration(registration_id)
         _check_category(event.id, details.category_id)
-        key = email_key(details.email)
-        if key != registration.email_key:
-            taken = db.session.scalar(
-                select(Registration.id).where(Registration.event_id == event.id, Registration.email_key == key)
-            )
-            if taken is not None:
-                raise InvalidDetails({"email": str(_l("This address cannot be used for this registration."))})
-            registration.email_key = key
+        new_email, key = details.email, email_key(details.email)
+        asked = key != registration.email_key
+        if asked:
+            details = replace(details, email=registration.email)
+            if registration.status is not CANCELLED and not _address_taken(event.id, key):
+                notifications.notify_email_change(registration, new_email, _email_change_code(registration, new_email))
         consent_at = registration.consent_privacy_at
         _write_details(registration, details)
         registration.consent_privacy_at = consent_at or registration.consent_privacy_at
+        return asked
+
+
+# --- changing the address: a signed link to the new one ------------------------------------------------
+
+class EmailChangeRefused(RegistrationError):
+    """A link confirming a new address that cannot be used (tampered, expired, used, or the address taken)."""
+
+
+_EMAIL_CHANGE_SALT = "seminar.registration.email-change"
+_LINK_NOT_VALID = _l("This confirmation link is not valid, or no longer: it may have been used already, or the "
+                     "registration has changed since it was sent.")
+
+
+@dataclass(frozen=True)
+class EmailChange:
+    registration: Registration  # with its event
+    new_email: str
+
+
+def _email_change_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_EMAIL_CHANGE_SALT)
+
+
+def _address_fingerprint(key: str) -> str:
+    """The registration's current address in a link, keyed so that the link does not show it: the link stops
+    working once the address changes, and whoever receives it does not learn the old one."""
+    secret = f"{_EMAIL_CHANGE_SALT}:{current_app.config['SECRET_KEY']}".encode()
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _email_change_code(registration: Registration, new_email: str) -> str:
+    """Signed and dated: the registration, the new address and (a fingerprint of) the current one."""
+    return _email_change_serializer().dumps(
+        [registration.id, new_email, _address_fingerprint(registration.email_key)])
+
+
+def _read_email_change_code(code: str) -> tuple[int, str, str]:
+    try:
+        registration_id, new_email, fingerprint = _email_change_serializer().loads(
+            code, max_age=current_app.config["REGISTRATION_EMAIL_CHANGE_MAX_AGE"])
+    except SignatureExpired:
+        raise EmailChangeRefused(_l("This confirmation link has expired. Type the new address again on your "
+                                    "registration page to receive a new link.")) from None
+    except (BadData, TypeError, ValueError, UnicodeError):
+        raise EmailChangeRefused(_LINK_NOT_VALID) from None
+    if not isinstance(registration_id, int) or not isinstance(new_email, str) or not isinstance(fingerprint, str):
+        raise EmailChangeRefused(_LINK_NOT_VALID)
+    return registration_id, new_email, fingerprint
+
+
+def _check_still_asked(registration: Registration | None, fingerprint: str) -> Registration:
+    """The link works while the registration stands with the address it was sent from."""
+    if (registration is None or registration.anonymised_at is not None or registration.status is CANCELLED
+            or not hmac.compare_digest(_address_fingerprint(registration.email_key), fingerprint)):
+        raise EmailChangeRefused(_LINK_NOT_VALID)
+    return registration
+
+
+def find_email_change(code: str) -> EmailChange:
+    """What a confirmation link asks, read only (a GET shows it: mail scanners follow links).
+    Raises EmailChangeRefused."""
+    registration_id, new_email, fingerprint = _read_email_change_code(code)
+    registration = db.session.scalar(
+        select(Registration).where(Registration.id == registration_id).options(selectinload(Registration.event)))
+    return EmailChange(_check_still_asked(registration, fingerprint), new_email)
+
+
+def confirm_email_change(code: str) -> str:
+    """Give the registration the new address of a confirmation link, if no other registration of the event took
+    it meanwhile; the old address is told. The self-service link stays the same: returned.
+    Raises EmailChangeRefused."""
+    registration_id, new_email, fingerprint = _read_email_change_code(code)
+    taken = EmailChangeRefused(_l("This address is already registered for this event, so it cannot be used for "
+                                  "this registration."))
+    try:
+        with write_transaction():
+            try:
+                registration, event, _sessions = _lock_registration(registration_id)
+            except RegistrationNotFound:
+                raise EmailChangeRefused(_LINK_NOT_VALID) from None
+            _check_still_asked(registration, fingerprint)
+            key = email_key(new_email)
+            if _address_taken(event.id, key):
+                raise taken
+            old_email = registration.email
+            registration.email, registration.email_key = new_email, key
+            notifications.notify_email_changed(registration, old_email)
+            return current_token(registration)
+    except IntegrityError:  # registered with that address at the same instant (unique per event)
+        raise taken from None
+
+
+def _address_taken(event_id: int, key: str) -> bool:
+    return db.session.scalar(select(exists().where(Registration.event_id == event_id,
+                                                   Registration.email_key == key)))
 
 
 def promote_from_waitlist(event_id: int, session_id: int | None = None) -> list[int]:

@@ -56,6 +56,19 @@ def _email_typed() -> str:
     return "email:" + hashlib.sha256(email_key(request.form.get("email", "")).encode()).hexdigest()
 
 
+def _limit_self_service_per_ip() -> str:
+    return current_app.config["RATELIMIT_SELF_SERVICE_PER_IP"]
+
+
+def _limit_self_service_per_registration() -> str:
+    return current_app.config["RATELIMIT_SELF_SERVICE_PER_REGISTRATION"]
+
+
+def _self_service_link() -> str:
+    """The per-registration limit's key: the self-service token of the URL, hashed (kept out of the limiter)."""
+    return "registration:" + hashlib.sha256(request.view_args["token"].encode()).hexdigest()
+
+
 def _registered(response: Response) -> bool:
     """The limits count the POSTs that registered someone (redirected to the thanks page), not a form sent back
     with errors: colleagues behind one address who mistype are not locked out."""
@@ -169,7 +182,7 @@ def _registration_or_404(token: str) -> Registration:
 
 @bp.after_request
 def _private(response: Response) -> Response:
-    if request.view_args and "token" in request.view_args:
+    if request.view_args and ("token" in request.view_args or "code" in request.view_args):
         # The URL is a secret: keep it out of Referer headers, caches and search engines.
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
@@ -202,18 +215,46 @@ def manage(token: str):
 
 
 @bp.post("/registrations/<token>/details")
+@limiter.limit(_limit_self_service_per_ip, key_func=get_remote_address)
+@limiter.limit(_limit_self_service_per_registration, key_func=_self_service_link)
 def edit_details(token: str):
+    """The details are saved; a new address is e-mailed a link to confirm it. The answer is the same whether
+    another registration of the event uses that address or not."""
     registration = _registration_or_404(token)
     form = DetailsForm().offer(registration.event, _locale())
     if form.validate():
         try:
-            services.update_details(registration.id, form.details(consent_privacy=True))
+            new_address = services.update_details(registration.id, form.details(consent_privacy=True))
         except InvalidDetails as invalid:
             _show_errors(form, invalid)
         else:
-            flash(_("Your details have been saved."), "success")
+            flash(_("Your details have been saved. We sent a confirmation link to the new address: your address "
+                    "changes when you follow it.") if new_address else _("Your details have been saved."), "success")
             return redirect(url_for("registration.manage", token=token), code=303)
     return _manage_page(_registration_or_404(token), token, details_form=form)
+
+
+@bp.get("/registrations/confirm-email/<code>")
+def email_change(code: str):
+    """The page of the link e-mailed to a new address: what it changes, and the button that does it (a POST;
+    mail scanners follow links)."""
+    try:
+        change = services.find_email_change(code)
+    except services.EmailChangeRefused as refused:
+        return render_template("registration/email_change.html", problem=refused.message), 400
+    return render_template("registration/email_change.html", event=change.registration.event,
+                           new_email=change.new_email, code=code)
+
+
+@bp.post("/registrations/confirm-email/<code>")
+@limiter.limit(_limit_self_service_per_ip, key_func=get_remote_address)
+def confirm_email(code: str):
+    try:
+        token = services.confirm_email_change(code)
+    except services.EmailChangeRefused as refused:
+        return render_template("registration/email_change.html", problem=refused.message), 400
+    flash(_("Your e-mail address has been changed."), "success")
+    return redirect(url_for("registration.manage", token=token), code=303)
 
 
 @bp.post("/registrations/<token>/sessions")
