@@ -2,8 +2,11 @@
 
 Office software pastes line separators that a form does not show (Word's Shift+Enter is U+000B); they break
 e-mail headers and spreadsheet files. A one-line text gets them as spaces; a text that keeps its line breaks
-(descriptions, notes, bios) gets them as LF. Any other control or format character is refused, except the
-joiners that Arabic, Indic scripts and emoji need. `header_line` is the last defence where text leaves
+(descriptions, notes, bios) gets them as LF. The invisible characters that web pages and word processors paste
+inside words (soft hyphen, zero-width space, word joiner, byte-order mark) are dropped: asking someone to find a
+character they cannot see would only stop them. Any other control or format character is refused (the
+direction overrides among them can make a name read differently from what it holds), except the joiners that
+Arabic, Indic scripts and emoji need. `header_line` is the last defence where text leaves
 (e-mail headers): it never refuses.
 """
 
@@ -16,6 +19,8 @@ from flask_babel import lazy_gettext as _l
 
 LINE_SEPARATORS = "\r\n\v\f\x85\u2028\u2029"
 JOINERS = "\u200c\u200d"  # ZWNJ, ZWJ
+INVISIBLE = "\u00ad\u200b\u2060\ufeff"  # soft hyphen, zero-width space, word joiner, BOM: dropped
+_DROPPED = str.maketrans(dict.fromkeys(INVISIBLE))
 _AS_SPACE = str.maketrans(dict.fromkeys(LINE_SEPARATORS + "\t", " "))
 _AS_NEWLINE = str.maketrans(dict.fromkeys(LINE_SEPARATORS, "\n"))
 _SPACES = re.compile(" {2,}")
@@ -68,7 +73,7 @@ def refused_character(value: str, *, multiline: bool = False) -> str | None:
 def clean_text(value: str | None, *, multiline: bool = False, max_length: int | None = None) -> str:
     """`value` as stored: one line (or with LF line breaks when `multiline`), trimmed; raises RefusedText when
     it is longer than `max_length` or holds a character that has no place in a text."""
-    text = with_line_breaks(value) if multiline else one_line(value)
+    text = (with_line_breaks(value) if multiline else one_line(value)).translate(_DROPPED)
     if max_length is not None and len(text) > max_length:
         raise RefusedText(max_length=max_length)
     character = refused_character(text, multiline=multiline)

@@ -22,12 +22,18 @@ def test_multi_line_text_keeps_line_breaks_as_lf():
     assert clean_text("a\r\nb\rc\x0bd\u2028e\u2029f\n\tg", multiline=True) == "a\nb\nc\nd\ne\nf\n\tg"
 
 
-@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f", "\u202e", "\ufeff", "\ue000"])
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f", "\u202e", "\u2066", "\ue000"])
 def test_other_control_and_format_characters_are_refused(character):
     for multiline in (False, True):
         with pytest.raises(RefusedText) as refused:
             clean_text(f"a{character}b", multiline=multiline)
         assert refused.value.character == character
+
+
+@pytest.mark.parametrize("character", ["\u00ad", "\u200b", "\u2060", "\ufeff"])
+def test_invisible_characters_pasted_inside_words_are_dropped(character):
+    for multiline in (False, True):
+        assert clean_text(f"Canc{character}éro{character}pôle", multiline=multiline) == "Cancéropôle"
 
 
 def test_joiners_are_kept():
