@@ -98,7 +98,9 @@ class SpeakerForm(FlaskForm):
     affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=300)])
     bio = TextAreaField(_l("Biography"), validators=[Optional(), Length(max=10000)])
     is_organisation = BooleanField(_l("This is an organisation, not a person"))
-    photo = FileField(_l("Photo"), description=_l("JPEG, PNG, WebP or GIF, at most 2 MB."))
+    photo = FileField(_l("Photo"), description=_l(
+        "JPEG, PNG, WebP or GIF, at most 2 MB and 24 megapixels; stored at most 1024 pixels wide or high, "
+        "without its metadata (location, camera)."))
     remove_photo = BooleanField(_l("Remove the current photo"))
 
 

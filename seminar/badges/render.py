@@ -23,13 +23,12 @@ import hashlib
 import json
 import logging
 import math
-import multiprocessing
 import os
 import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -46,6 +45,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from seminar import resource_dir
 from seminar.badges.layouts import MM_TO_PT, BadgeFormat, Layout, Slot, get_layout
 from seminar.badges.pdf import MAGIC, Fragment, impose, page_fragments
+from seminar.badges.pool import process_pool
 
 log = logging.getLogger(__name__)
 # Without HarfBuzz-Subset, WeasyPrint subsets fonts with fontTools, which logs a dozen INFO lines per badge:
@@ -438,12 +438,9 @@ def _render_foregrounds(badges: list[BadgeData], badge_format: BadgeFormat, *, w
             on_rendered(chunk, _render_chunk(chunk, badge_format))
         return
     # Chunks share one WeasyPrint document (and font subset); small enough to keep both workers busy
-    # and the progress bar moving. forkserver children start clean (no inherited threads or database
-    # connections), with this module already imported.
+    # and the progress bar moving. Workers start with this module already imported.
     size = max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(len(badges) / (workers * 3))))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_up) as pool:
+    with process_pool(workers, preload=[__name__], initializer=_warm_up) as pool:
         futures = {pool.submit(_render_chunk, chunk, badge_format): chunk for chunk in _chunks(badges, size)}
         for future in as_completed(futures):
             on_rendered(futures[future], future.result())

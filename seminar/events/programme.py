@@ -11,6 +11,7 @@ A change of a session's time, room or title raises `Session.sequence` and queues
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,10 +38,16 @@ from seminar.extensions import db, utcnow
 from seminar.text import RefusedText, clean_text
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
+# Accepted on upload; also served, for photos stored before they were re-encoded.
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 # Magic numbers checked before Pillow parses anything.
 PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
-PHOTO_MAX_PIXELS = 40_000_000
+# Checked on the header, before decoding: a 24-megapixel camera (6000 × 4000) passes; a small file that
+# decodes to more is a decompression bomb.
+PHOTO_MAX_PIXELS = 24_000_000
+# Stored photos are re-encoded to at most this many pixels on their long side (pages show them far smaller).
+PHOTO_MAX_SIDE = 1024
+PHOTO_JPEG_QUALITY = 85
 
 
 class ProgrammeError(ValueError):
@@ -410,9 +417,16 @@ def delete_session(event_id: int, session_id: int) -> None:
 
 # Speakers -------------------------------------------------------------------------------------------
 
-def check_photo(data: bytes) -> str:
-    """The MIME type of an acceptable speaker photo; refuses anything that is not a real image."""
-    from PIL import Image, UnidentifiedImageError
+def prepare_photo(data: bytes) -> tuple[bytes, str]:
+    """A speaker photo as stored: (image, MIME type), re-encoded from an upload (or an imported event).
+
+    Refuses anything that is not a JPEG, PNG, WebP or GIF image that decodes, and images of more than
+    PHOTO_MAX_PIXELS. What is kept is the picture alone, turned upright as its EXIF orientation says, at
+    most PHOTO_MAX_SIDE pixels on its long side, without any metadata (EXIF with its GPS position, XMP,
+    comments, colour profile): a JPEG, or a PNG when it has transparency. An animated image keeps its
+    first frame.
+    """
+    from PIL import Image
 
     if len(data) > PHOTO_MAX_BYTES:
         raise ProgrammeError({"photo": _("The photo is too large (at most %(num)d MB).",
@@ -421,17 +435,46 @@ def check_photo(data: bytes) -> str:
         raise ProgrammeError({"photo": _("The photo must be a JPEG, PNG, WebP or GIF image.")})
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.format not in PHOTO_FORMATS:
+                raise ProgrammeError({"photo": _("The photo must be a JPEG, PNG, WebP or GIF image.")})
             if image.width * image.height > PHOTO_MAX_PIXELS:
-                raise ProgrammeError({"photo": _("The photo has too many pixels.")})
-            image.verify()
-            kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        if isinstance(error, ProgrammeError):
-            raise
+                raise _too_many_pixels()
+            return _reencoded(image)
+    except ProgrammeError:
+        raise
+    except Image.DecompressionBombError:  # Pillow's own, higher limit, met when opening
+        raise _too_many_pixels() from None
+    except Exception:  # whatever a broken or hostile file makes the decoders raise
         raise ProgrammeError({"photo": _("The photo could not be read as an image.")}) from None
-    if kind not in PHOTO_FORMATS:
-        raise ProgrammeError({"photo": _("The photo must be a JPEG, PNG, WebP or GIF image.")})
-    return PHOTO_FORMATS[kind]
+
+
+def _too_many_pixels() -> ProgrammeError:
+    return ProgrammeError({"photo": _("The photo has too many pixels (at most %(num)d megapixels).",
+                                      num=PHOTO_MAX_PIXELS // 1_000_000)})
+
+
+def _reencoded(image) -> tuple[bytes, str]:
+    from PIL import Image, ImageOps
+
+    scale = PHOTO_MAX_SIDE / max(image.size)
+    if scale < 1:  # a JPEG is decoded at 1/2, 1/4 or 1/8 of its size when that leaves enough pixels
+        image.draft(None, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    mode = "RGBA" if transparent else "L" if image.mode in ("1", "L") else "RGB"
+    ImageOps.exif_transpose(image, in_place=True)  # decodes the (first) frame when it turns it
+    if image.mode in ("1", "P", "PA") or "transparency" in image.info:  # else resizing picks the nearest pixels
+        image = image.convert(mode)
+    image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)  # before converting: less memory
+    image = image.convert(mode)
+    if transparent and image.getchannel("A").getextrema()[0] == 255:  # an alpha channel, all opaque
+        image, transparent = image.convert("RGB"), False
+    image.info = {}  # nothing of the original file's metadata travels into the new one
+    output = io.BytesIO()
+    if transparent:
+        image.save(output, "PNG", optimize=True)
+        return output.getvalue(), PHOTO_FORMATS["PNG"]
+    image.save(output, "JPEG", quality=PHOTO_JPEG_QUALITY, optimize=True)
+    return output.getvalue(), PHOTO_FORMATS["JPEG"]
 
 
 def save_speaker(event_id: int, details: SpeakerDetails, *, speaker_id: int | None = None,
@@ -440,7 +483,7 @@ def save_speaker(event_id: int, details: SpeakerDetails, *, speaker_id: int | No
     with write_transaction():
         if not details.name.strip():
             raise ProgrammeError({"name": _("The speaker needs a name.")})
-        mimetype = check_photo(photo) if photo else None
+        photo, mimetype = prepare_photo(photo) if photo else (None, None)
         speaker = _owned(Speaker, speaker_id, event_id) if speaker_id else Speaker(event_id=event_id)
         changed = _changes(speaker, details) if speaker_id else {"name": details.name}
         _apply(speaker, details)

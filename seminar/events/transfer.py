@@ -20,6 +20,7 @@ import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import force_locale
 from sqlalchemy import Boolean, Enum, Integer, LargeBinary, String, Table, Text, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,6 +39,7 @@ from seminar.events.models import (
     Venue,
     registration_outlasts_event,
 )
+from seminar.events.programme import ProgrammeError, prepare_photo
 from seminar.extensions import UTCDateTime, db, utcnow
 from seminar.registration.models import Registration, SessionAttendance, SessionSeat
 
@@ -196,6 +198,8 @@ def _insert_all(tables: dict[str, list[dict]], slug: str) -> ImportResult:
             values = _row_from_json(table, row, where, new_ids, staff)
             if table is Event.__table__:
                 _check_registration_window(values, where)
+            if table is Speaker.__table__ and values.get("photo"):
+                values["photo"], values["photo_mimetype"] = _prepared_photo(values["photo"], where)
             if ids_kept:
                 db.session.execute(insert(table).values(values))
                 mapping[row["id"]] = row["id"]
@@ -233,6 +237,16 @@ def _check_registration_window(event: dict, where: str) -> None:
     if closes is not None and ends is not None and registration_outlasts_event(closes, ends):
         raise TransferError(f"{where}: registration_closes_at {closes.isoformat()} is after the event's end "
                             f"({ends.isoformat()}): registration cannot close after the event ends")
+
+
+def _prepared_photo(photo: bytes, where: str) -> tuple[bytes, str]:
+    """A speaker's photo as an upload would store it (checked, re-encoded, without metadata): a document
+    may hold anything, or photos stored before uploads were re-encoded."""
+    try:
+        with force_locale("en"):  # this module's messages are in English
+            return prepare_photo(photo)
+    except ProgrammeError as error:
+        raise TransferError(f"{where}, photo: {error.problems['photo']}") from None
 
 
 def _value_from_json(column, value, where: str):

@@ -170,7 +170,7 @@ def test_speaker_photo_upload_is_checked_and_served(app, seeded, organiser):
     with app.app_context():
         speaker_id = db.session.scalar(select(Speaker.id).where(Speaker.name == "Dr Test"))
     photo = organiser.get(f"/admin/events/{SLUG}/speakers/{speaker_id}/photo")
-    assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data.startswith(b"\x89PNG")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data.startswith(b"\xff\xd8\xff")
 
 
 @pytest.mark.parametrize("content", [b"<svg onload=alert(1)>", b"\x89PNG\r\n\x1a\n" + b"not really a png" * 10,

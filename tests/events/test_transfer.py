@@ -6,8 +6,10 @@ import copy
 import hashlib
 import json
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from seminar.accounts.models import Role, User
@@ -26,7 +28,17 @@ from seminar.registration.models import (
 )
 from tests.conftest import PG_URL, make_app
 
-PHOTO = bytes(range(256)) * 3  # not text: must come back byte for byte
+
+def _transparent_png() -> bytes:
+    image = Image.new("RGBA", (16, 16), (200, 0, 0, 255))
+    image.putpixel((0, 0), (0, 0, 0, 0))
+    buffer = BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+# Binary, and already as an upload stores it (a PNG, as it has transparency): must come back byte for byte.
+PHOTO = _transparent_png()
 TOKENS = {"ada@example.org": "token-ada", "ben@example.org": "token-ben", "cyd@example.org": "token-cyd"}
 
 
