@@ -42,6 +42,7 @@ from seminar.events.models import (
 from seminar.events.programme import ProgrammeError, prepare_photo
 from seminar.extensions import UTCDateTime, db, utcnow
 from seminar.registration.models import Registration, SessionAttendance, SessionSeat
+from seminar.text import RefusedText, clean_text
 
 FORMAT = "seminar-event"
 VERSION = 1
@@ -270,6 +271,12 @@ def _value_from_json(column, value, where: str):
     python_type = next((p for sql_type, p in _JSON_TYPES.items() if isinstance(kind, sql_type)), None)
     if python_type and (not isinstance(value, python_type) or (python_type is int and isinstance(value, bool))):
         raise TransferError(f"{where}: expected {python_type.__name__}, got {value!r}")
+    if isinstance(kind, String):  # text as a person would have typed it: the same cleaning as the forms'
+        try:
+            return clean_text(value, multiline=kind.length is None, max_length=kind.length)
+        except RefusedText as refused:
+            with force_locale("en"):  # this module's messages are in English
+                raise TransferError(refused.message(where)) from None
     return value
 
 

@@ -251,6 +251,9 @@ def test_import_refuses_an_existing_slug_unless_replace(app, tmp_path):
     (lambda d: d["tables"]["session"][0].update(starts_at="2023-11-28T09:00:00"), "without UTC offset"),
     (lambda d: d["tables"]["event"][0].update(capacity="many"), "event #1, capacity: expected int"),
     (lambda d: d["tables"]["session_seat"][0].update(session_id=99999), "refers to no session"),
+    (lambda d: d["tables"]["speaker"][0].update(name="Zoë\u202eevil"),
+     "speaker #1, name: remove the invisible character U[+]202E"),
+    (lambda d: d["tables"]["event"][0].update(title="x" * 201), "event #1, title: at most 200 characters"),
 ])
 def test_import_rejects_invalid_documents_with_a_clear_message(app, new_app, change, message):
     source = new_app("sqlite", "source")
@@ -301,3 +304,18 @@ def test_import_recounts_the_places_rather_than_trust_the_document(backend, new_
         assert (event.confirmed_count, event.waitlisted_count) == (1, 1)
         seats = sorted((s.confirmed_count, s.waitlisted_count) for s in event.sessions if s.takes_registrations)
     assert seats == [(0, 0), (0, 0), (1, 0)]  # Ben waits for the event: his round table is a wish
+
+
+def test_import_cleans_text_as_the_forms_do(app, new_app):
+    """A document is typed text too: a line separator pasted in a title (U+000B, Word's Shift+Enter) would break
+    every e-mail's Subject; one-line fields get it as a space, multi-line ones as a line break."""
+    source = new_app("sqlite", "source")
+    populate(source)
+    document = export(source)
+    document["tables"]["event"][0]["title"] = "20 ans\u000bdes cancéropôles\u00ad"
+    document["tables"]["event"][0]["description"] = "Matin\r\nAprès-midi\u2028Soir"
+    import_(app, document)
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == SLUG))
+        assert event.title == "20 ans des cancéropôles"
+        assert event.description == "Matin\nAprès-midi\nSoir"
