@@ -74,6 +74,7 @@ def test_large_confirmation_runs_as_a_job_with_progress_counts_report_and_audit(
     job_url = confirm.headers["Location"]
     waiting = organiser.get(job_url)
     assert waiting.status_code == 200 and "job-progress" in waiting.get_data(as_text=True)
+    assert f'href="{URL}" aria-current="page"' in waiting.get_data(as_text=True)  # still under "Import"
     assert organiser.get(job_url, headers={"Accept": "application/json"}).get_json()["status"] == "queued"
     assert _count(app, Registration) == 1  # nothing imported by the request itself
 
