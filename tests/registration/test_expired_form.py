@@ -4,13 +4,13 @@ token and a word to send it again; nothing is saved (issue 14, point 11). CSRF i
 from __future__ import annotations
 
 import time
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
 
 from seminar.extensions import db
 from seminar.registration.models import Registration
+from tests.forms import browser_form
 from tests.registration.conftest import REGISTER_URL, form_data, outbox, round_table_ids
 
 EXPIRED_MESSAGE = "Your session expired while you were filling in the form: check your answers and submit again."
@@ -21,53 +21,8 @@ def app_config():
     return {"WTF_CSRF_ENABLED": True}
 
 
-class _FormState(HTMLParser):
-    """What a browser would send from the page's registration form: each field's name and values."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields: dict[str, list[str]] = {}
-        self._in_form = False
-        self._select = self._textarea = None
-
-    def _add(self, name, value):
-        self.fields.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self._in_form = "/register" in (attrs.get("action") or "")
-        elif not self._in_form:
-            return
-        elif tag == "input" and (attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs):
-            self._add(attrs["name"], attrs.get("value") or "")
-        elif tag == "textarea":
-            self._textarea = attrs["name"]
-            self._add(self._textarea, "")
-        elif tag == "select":
-            self._select = attrs["name"]
-        elif tag == "option" and self._select and "selected" in attrs:
-            self._add(self._select, attrs.get("value") or "")
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._in_form = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._in_form and self._textarea:
-            # The newline after <textarea> is not part of the value, as in a browser.
-            value = self.fields[self._textarea][-1]
-            self.fields[self._textarea][-1] = value + (data if value else data.removeprefix("\r").removeprefix("\n"))
-
-
 def _form_state(html: str) -> dict[str, list[str]]:
-    parser = _FormState()
-    parser.feed(html)
-    return parser.fields
+    return browser_form(html, "/register", crlf=False)
 
 
 def _typed(event) -> dict[str, list[str]]:
