@@ -8,11 +8,51 @@ import time
 from contextlib import contextmanager
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import event, exc
+from sqlalchemy import String, event, exc, literal
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from seminar.extensions import db
+from seminar.text import fold
+
+
+class folded(FunctionElement):  # noqa: N801  (used like a SQL function: folded(Registration.last_name))
+    """`seminar.text.fold` in SQL: lower case without accents, on both databases. SQLite calls the Python function
+    itself (registered on each connection); PostgreSQL translates the accented letters of the Latin alphabets
+    (the table is built from `fold`, so both agree on them) and lowers the case."""
+
+    type = String()
+    inherit_cache = True
+    name = "seminar_fold"
+
+
+def _folding_table() -> tuple[str, str]:
+    """The letters that `fold` turns into one other letter (accented Latin letters, upper case), and theirs."""
+    source, target = [], []
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        char = chr(code)
+        plain = fold(char)
+        if len(plain) == 1 and plain != char.lower():
+            source.append(char)
+            target.append(plain)
+    return "".join(source), "".join(target)
+
+
+_FOLD_FROM, _FOLD_TO = _folding_table()
+
+
+@compiles(folded, "postgresql")
+def _folded_postgresql(element, compiler, **kw):
+    text, source, target = (compiler.process(part, **kw)
+                            for part in (element.clauses, literal(_FOLD_FROM), literal(_FOLD_TO)))
+    return f"lower(translate({text}, {source}, {target}))"
+
+
+@compiles(folded)
+def _folded_other(element, compiler, **kw):  # SQLite: the function registered in configure_engine
+    return f"seminar_fold({compiler.process(element.clauses, **kw)})"
 
 
 def configure_engine(engine: Engine) -> None:
@@ -25,6 +65,7 @@ def configure_engine(engine: Engine) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN (see `_on_begin`).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        dbapi_connection.create_function("seminar_fold", 1, fold, deterministic=True)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):

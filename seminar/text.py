@@ -42,6 +42,13 @@ class RefusedText(ValueError):
         return str(_l("%(field)s: at most %(max)d characters, please.", field=field_label, max=self.max_length))
 
 
+def fold(text: str | None) -> str:
+    """Lower case without accents, for matching what people type against names ("helene" finds "Hélène").
+    In SQL: `seminar.database.folded`."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
 def one_line(value: str | None) -> str:
     """Line separators and tabs as spaces, runs of spaces as one, trimmed (no-break spaces are kept)."""
     return _SPACES.sub(" ", (value or "").translate(_AS_SPACE)).strip()

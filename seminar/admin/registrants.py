@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import ceil
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from seminar.audit.services import record_now
@@ -19,6 +19,7 @@ from seminar.extensions import db
 from seminar.inputs import parse_id
 from seminar.registration import services as registration
 from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SeatStatus, SessionSeat
+from seminar.registration.search import matching_words
 
 SORTS = {
     "name": (Registration.last_name, Registration.first_name, Registration.id),
@@ -69,21 +70,11 @@ class RegistrantFilters:
         return {k: v for k, v in args.items() if v not in ("", None)}
 
 
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def filtered(event_id: int, filters: RegistrantFilters) -> Select:
     """The SELECT of the event's registrants matching `filters` (without order or paging)."""
     query = select(Registration).where(Registration.event_id == event_id, Registration.anonymised_at.is_(None))
-    for term in filters.q.split()[:6]:
-        pattern = _like(term.casefold())
-        query = query.where(or_(
-            func.lower(Registration.first_name).like(pattern, escape="\\"),
-            func.lower(Registration.last_name).like(pattern, escape="\\"),
-            Registration.email_key.like(pattern, escape="\\"),
-            func.lower(Registration.organisation).like(pattern, escape="\\"),
-        ))
+    if (words := matching_words(filters.q)) is not None:
+        query = query.where(words)
     if filters.status is not None:
         query = query.where(Registration.status == filters.status)
     if filters.category_id is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from seminar.events.models import Event, Session
 from seminar.extensions import db
 from seminar.jobs.services import JobContext, JobResult, enqueue_job
 from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
+from seminar.text import fold
 
 STATUSES = tuple(status.value for status in RegistrationStatus)
 
@@ -36,11 +36,7 @@ def prune_badge_cache() -> int:
 
 
 def _sort_key(registration: Registration) -> tuple[str, str]:
-    def plain(text: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", text.casefold())
-        return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-    return plain(registration.last_name), plain(registration.first_name)
+    return fold(registration.last_name), fold(registration.first_name)
 
 
 def check_export_parameters(event_id: int, *, status: str | None, session_id: int | None, layout: str) -> None:

@@ -8,7 +8,6 @@ cancelled registrants are reported, never admitted.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +30,7 @@ from seminar.registration.models import (
     SessionSeat,
     status_label,
 )
+from seminar.registration.search import matching_words, search_words
 
 UNDO_WINDOW = timedelta(seconds=60)
 SEARCH_LIMIT = 20
@@ -241,33 +241,16 @@ def _check_undo(target, user_id: int | None, checked_in_at: datetime, now: datet
 # --- reading -----------------------------------------------------------------------------------------------
 
 def search(event_id: int, query: str, *, locale: str = "fr", limit: int = SEARCH_LIMIT) -> list[SearchHit]:
-    """Registrants whose name, e-mail or organisation contain every word of `query`.
-
-    Accents and case are ignored ("helene" finds "Hélène"), which SQLite cannot do in SQL: the event's
-    registrants are matched in Python (a few thousand short rows at most).
-    """
-    words = fold(query).split()
-    if len("".join(words)) < SEARCH_MIN_LENGTH:
+    """Registrants whose name, e-mail or organisation contain every word of `query`, accents and case ignored
+    ("helene" finds "Hélène"): the rule of seminar.registration.search, as in the back-office."""
+    words = matching_words(query)
+    if words is None or len("".join(search_words(query))) < SEARCH_MIN_LENGTH:
         return []
-    rows = db.session.execute(
-        select(Registration.id, Registration.first_name, Registration.last_name, Registration.email,
-               Registration.organisation)
-        .where(Registration.event_id == event_id, Registration.anonymised_at.is_(None))
-        .order_by(Registration.last_name, Registration.first_name, Registration.id)
+    found = db.session.scalars(
+        _registration_query().where(Registration.event_id == event_id, Registration.anonymised_at.is_(None), words)
+        .order_by(Registration.last_name, Registration.first_name, Registration.id).limit(limit)
     ).all()
-    ids = [row.id for row in rows
-           if all(word in fold(f"{row.first_name} {row.last_name} {row.email} {row.organisation}") for word in words)]
-    if not ids:
-        return []
-    found = {r.id: r for r in db.session.scalars(_registration_query().where(Registration.id.in_(ids[:limit])))}
-    return [SearchHit(_registrant(found[i], locale), found[i].email, found[i].checked_in_at)
-            for i in ids[:limit] if i in found]
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, for matching what people type against names."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return [SearchHit(_registrant(r, locale), r.email, r.checked_in_at) for r in found]
 
 
 def live_counts(event: Event) -> LiveCounts:

@@ -57,6 +57,20 @@ def test_registrants_search_matches_name_email_and_organisation(app, seeded, org
     assert "1 inscrit·e" in page  # % is searched literally
 
 
+def test_registrants_search_ignores_accents_and_case_on_both_databases(app, seeded, organiser):
+    """The issue's examples, which found nothing: the desk's folding, now in SQL (seminar.database.folded)."""
+    register(app, seeded.id, 1, prefix="eleo", first_name="Éléonore", last_name="Ñúñez", organisation="CHU Lyon")
+    register(app, seeded.id, 1, prefix="zoe", first_name="Zoë", last_name="L'Hôpital", organisation="Institut Curie")
+    register(app, seeded.id, 1, prefix="other", first_name="Paul", last_name="Dupont", organisation="Inserm")
+    for query, expected in (("Éléonore", "eleo0@"), ("eleonore", "eleo0@"), ("ÉLÉONORE", "eleo0@"),
+                            ("Ñúñez", "eleo0@"), ("nunez", "eleo0@"), ("hopital", "zoe0@"), ("HÔPITAL zoe", "zoe0@"),
+                            ("curie zoë", "zoe0@")):
+        page = organiser.get(f"/admin/events/{SLUG}/registrations", query_string={"q": query}).get_data(as_text=True)
+        assert "1 inscrit·e" in page and expected in page, query
+    page = organiser.get(f"/admin/events/{SLUG}/registrations", query_string={"q": "hôpital nunez"})
+    assert "Aucune inscription ne correspond" in page.get_data(as_text=True)  # every word must match
+
+
 def test_registrants_filters_by_status_round_table_category_and_check_in(app, seeded, organiser):
     first, second, _ = round_tables(app)
     with app.app_context():
