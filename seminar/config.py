@@ -35,6 +35,14 @@ MAIL_FROM = "Séminaire <no-reply@localhost>"
 MAIL_DELIVER_AFTER_COMMIT = True
 # …after this many seconds, so that the mail of a rush of commits goes out in batches (see seminar/mail/outbox.py).
 MAIL_AFTER_COMMIT_DELAY = 0.5
+# Delivery claims this many messages at a time; a worker told to stop (SIGTERM) sends the one in hand and
+# releases the rest of its batch.
+MAIL_CLAIM_BATCH = 10
+# Seconds a claim lasts unless renewed: a living worker renews it every third of that, so the messages of one
+# that died (SIGKILL) are sent by another at most this long after (see seminar/mail/outbox.py).
+MAIL_CLAIM_LEASE = 30
+# A message is tried this many times (back-off 1 min, 2, 4 … up to 1 h), then marked failed.
+MAIL_MAX_ATTEMPTS = 10
 
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_ENABLED = True

@@ -263,33 +263,40 @@ def run_next_job() -> bool:
     return True
 
 
-def deliver_outbox() -> int:
-    """Sends pending e-mail if the mail area provides an outbox (imported late: it may not exist yet)."""
+def deliver_outbox(stop: threading.Event | None = None) -> int:
+    """Sends pending e-mail if the mail area provides an outbox (imported late: it may not exist yet). Once
+    `stop` is set it finishes the message being sent and puts the other claimed ones back."""
     try:
         from seminar.mail.outbox import deliver_pending
     except ImportError:
         return 0
-    outcome = deliver_pending(limit=100)
+    outcome = deliver_pending(limit=100, stop=stop)
     return int(outcome.get("claimed", 0) if isinstance(outcome, dict) else outcome or 0)
 
 
 def work(app, *, stop: threading.Event | None = None, once: bool = False, poll_interval: float = 1.0) -> None:
     """The worker loop: jobs first, then the outbox; sleeps when idle. `once`: stop when idle. Every
-    HOUSEKEEPING_INTERVAL seconds (first when it starts) it also runs `housekeeping`."""
+    HOUSEKEEPING_INTERVAL seconds (first when it starts) it also runs `housekeeping`. A failing iteration (the
+    database unreachable, a dropped connection) is logged and rolled back, and the loop goes on after a pause."""
     stop = stop or threading.Event()
     next_housekeeping = 0.0
     while not stop.is_set():
         busy = False
         try:
             with app.app_context():
-                if time.monotonic() >= next_housekeeping:
-                    next_housekeeping = time.monotonic() + app.config["HOUSEKEEPING_INTERVAL"]
-                    removed = housekeeping()
-                    if any(removed.values()):
-                        log.info("housekeeping: %s", ", ".join(f"{n} {name}" for name, n in removed.items()))
-                busy = run_next_job()
-                busy = bool(deliver_outbox()) or busy
+                try:
+                    if time.monotonic() >= next_housekeeping:
+                        next_housekeeping = time.monotonic() + app.config["HOUSEKEEPING_INTERVAL"]
+                        removed = housekeeping()
+                        if any(removed.values()):
+                            log.info("housekeeping: %s", ", ".join(f"{n} {name}" for name, n in removed.items()))
+                    busy = run_next_job()
+                    busy = bool(deliver_outbox(stop)) or busy
+                except Exception:
+                    db.session.rollback()
+                    raise
         except Exception:  # keep the worker alive through a database outage; retried after a pause
+            busy = False
             log.exception("worker iteration failed")
         if not busy:
             if once:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -9,11 +10,17 @@ from aiosmtpd.controller import Controller
 
 
 class Recorder:
-    def __init__(self):
+    """Keeps what it receives; with `delay`, answers each message that many seconds after receiving it (a slow
+    server: a client stopped meanwhile has handed the message over without learning that it was accepted)."""
+
+    def __init__(self, delay: float = 0.0):
         self.messages: list[bytes] = []
+        self.delay = delay
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope.original_content or envelope.content)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 OK"
 
 

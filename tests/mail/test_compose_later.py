@@ -62,7 +62,7 @@ def test_unwritten_message_is_never_claimed_for_sending(app, seeded, smtp):
         db.session.commit()
         from seminar.mail import outbox
 
-        assert outbox._claim(10, outbox.utcnow()) == []
+        assert outbox._claim(10, outbox.utcnow(), outbox._Lease(app)) == []
     assert smtp.recorder.messages == []
 
 
