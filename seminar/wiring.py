@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, render_template, request, session, url_for
@@ -144,22 +146,33 @@ def _register_blueprints(app: Flask) -> None:
 def _subscribe_to_domain_events() -> None:
     """Who reacts to what the domain areas announce: every subscription in one place (blinker signals are
     process-wide; connecting a receiver again is a no-op)."""
-    from seminar.events.signals import capacity_raised, event_loaded
+    from seminar.events import signals
 
-    capacity_raised.connect(_fill_raised_capacity, weak=False)
-    event_loaded.connect(_recount_places, weak=False)
+    for signal, receiver in (
+        (signals.capacity_raised, "seminar.registration.services:capacity_changed"),  # waiting lists move up
+        (signals.event_loaded, "seminar.registration.ledger:recount"),
+        (signals.session_changed, "seminar.ical.notifications:session_changed"),  # updated invites
+        (signals.session_deleted, "seminar.ical.notifications:session_deleted"),
+        (signals.event_changed, "seminar.ical.notifications:event_changed"),
+        (signals.event_cancelled, "seminar.ical.notifications:event_cancelled"),
+    ):
+        signal.connect(_receiver(receiver), weak=False)
 
 
-def _fill_raised_capacity(_sender, *, event_id: int, session_id: int | None) -> None:
-    from seminar.registration.services import capacity_changed
-
-    capacity_changed(event_id, session_id)
+_RECEIVERS: dict[str, Callable] = {}
 
 
-def _recount_places(_sender, *, event_id: int) -> None:
-    from seminar.registration.ledger import recount
+def _receiver(path: str) -> Callable:
+    """A receiver that calls `module:function` with the signal's values as keyword arguments; the module is
+    imported when the signal is first sent (the calendar code is not loaded by every command). One receiver per
+    path, so that subscribing again (another app in the process) connects nothing new."""
+    if path not in _RECEIVERS:
+        def receive(_sender, **values):
+            module, _, name = path.partition(":")
+            return getattr(importlib.import_module(module), name)(**values)
 
-    recount(event_id)
+        _RECEIVERS[path] = receive
+    return _RECEIVERS[path]
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -3,9 +3,10 @@
 Each function owns its transaction (`write_transaction`): it validates, changes, records an audit entry and
 commits. Refusals raise `ProgrammeError` with one message per field, for the form that asked.
 Typed texts are cleaned first (`seminar.text`: one line, or LF line breaks in descriptions, notes and bios).
-A change of a session's time, room or title raises `Session.sequence` and queues calendar updates
-(`seminar.ical.notifications`) in the same transaction; a capacity raised is announced
-(`signals.capacity_raised`) in that transaction too, and the waiting list moves up into the new places.
+A change of a session's time, room or title raises `Session.sequence` (`_announce_session`, the one place that
+does) and is announced (`signals.session_changed`; the calendar area queues updated invites in the same
+transaction); so are a capacity raised (`signals.capacity_raised`: the waiting list moves up into the new
+places) and the changes of the event's own invite. This module imports no calendar or registration code.
 """
 
 from __future__ import annotations
@@ -299,8 +300,7 @@ def save_room(event_id: int, name: str, capacity: int | None, room_id: int | Non
         if room_id and old_name != name:
             # The room's name is in every invite of the sessions held there.
             for session in db.session.scalars(select(Session).where(Session.room_id == room.id)):
-                session.sequence += 1
-                _session_changed(session)
+                _announce_session(session)
     return room
 
 
@@ -310,8 +310,7 @@ def delete_room(event_id: int, room_id: int) -> None:
         sessions = list(db.session.scalars(select(Session).where(Session.room_id == room.id)))
         for session in sessions:
             session.room = None
-            session.sequence += 1
-            _session_changed(session)
+            _announce_session(session)
         record("room.delete", event_id=event_id, target_type="room", target_id=room.id, details={"name": room.name})
         db.session.delete(room)
 
@@ -393,9 +392,8 @@ def update_session(session_id: int, details: SessionDetails) -> Session:
         changed = _changes(session, details)
         _apply(session, details)
         if changed.keys() & {"starts_at", "ends_at", "room_id", "title"}:
-            session.sequence += 1
             db.session.flush()
-            _session_changed(session)
+            _announce_session(session)
         if changed:
             record("session.update", event_id=event.id, target_type="session", target_id=session.id,
                    details=changed)
@@ -408,8 +406,7 @@ def update_session(session_id: int, details: SessionDetails) -> Session:
 def delete_session(event_id: int, session_id: int) -> None:
     with write_transaction():
         session = _owned(Session, session_id, event_id)
-        session.sequence += 1
-        _session_deleted(session)
+        _announce_session(session, deleted=True)
         record("session.delete", event_id=event_id, target_type="session", target_id=session.id,
                details={"title": session.title})
         db.session.delete(session)
@@ -566,36 +563,25 @@ _SESSION_INVITE_FIELDS = frozenset({"slug", "timezone", "organiser", "contact_em
 
 
 def _update_invites(event: Event, *, event_invite: bool, session_invites: bool) -> None:
-    """Queue the calendar updates that a change of the event (or its venue) calls for, in this transaction."""
+    """Announce the calendar updates that a change of the event (or its venue) calls for, in this transaction."""
     if event_invite:
-        from seminar.ical.notifications import event_changed
-
-        event_changed(event)
+        signals.event_changed.send(event=event)
     if session_invites:
         for session in event.sessions:
-            session.sequence += 1
-            _session_changed(session)
+            _announce_session(session)
 
 
 def _cancel_invites(event: Event) -> None:
-    from seminar.ical.notifications import event_cancelled
-
-    event_cancelled(event)
+    signals.event_cancelled.send(event=event)
     for session in event.sessions:
-        session.sequence += 1
-        _session_deleted(session)
+        _announce_session(session, deleted=True)
 
 
-def _session_changed(session: Session) -> None:
-    from seminar.ical.notifications import session_changed
-
-    session_changed(session)
-
-
-def _session_deleted(session: Session) -> None:
-    from seminar.ical.notifications import session_deleted
-
-    session_deleted(session)
+def _announce_session(session: Session, *, deleted: bool = False) -> None:
+    """What registrants were sent of `session` changed (or it is being deleted): raise its SEQUENCE, the one place
+    that does, so that calendars take the next invite as newer, and tell the subscribers."""
+    session.sequence += 1
+    (signals.session_deleted if deleted else signals.session_changed).send(session=session)
 
 
 def _lock_event(event_id: int) -> Event:
