@@ -55,12 +55,14 @@ def _csv_cell(value) -> str:
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
-    """A workbook with one sheet per (title, header, rows); text cells are stored as text, never formulas, and
-    without the control characters the format cannot hold (`_replacement`)."""
+    """A workbook with one sheet per (title, header, rows), ready to read: the header row bold, frozen and with
+    filters, columns as wide as their content (within limits), times as Excel dates. Text cells are stored as
+    text, never formulas, and without the control characters the format cannot hold (`_replacement`)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     def storable(value):
         return ILLEGAL_CHARACTERS_RE.sub(_replacement, value) if isinstance(value, str) else value
@@ -70,19 +72,40 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) 
     used: set[str] = set()
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(_sheet_title(title, used))
+        header = [neutralise(storable(h)) for h in header]
+        rows = [[neutralise(storable(v)) for v in row] for row in rows]
+        # Widths, the frozen row and the filter are set before the first row: a write-only sheet streams its rows.
+        for index, width in enumerate(_column_widths(header, rows), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        if header:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
         cells = []
         for h in header:
-            cell = WriteOnlyCell(sheet, value=neutralise(storable(h)))
+            cell = WriteOnlyCell(sheet, value=h)
             cell.font = bold
             cells.append(cell)
         sheet.append(cells)
         for row in rows:
-            sheet.append([_xlsx_cell(sheet, neutralise(storable(v)), WriteOnlyCell) for v in row])
+            sheet.append([_xlsx_cell(sheet, v, WriteOnlyCell) for v in row])
     if not used:
         workbook.create_sheet("-")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+XLSX_DATE_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def _column_widths(header: Sequence, rows: Sequence[Sequence], *, minimum: int = 6, maximum: int = 50) -> list[int]:
+    """A width per column (in characters) that fits its header and the longest of its first thousand values."""
+    widths = [len(str(h)) + 3 for h in header]  # room for the filter button
+    for row in rows[:1000]:
+        for index, value in enumerate(row[:len(widths)]):
+            length = 16 if isinstance(value, datetime) else max(map(len, str(value).split("\n")), default=0)
+            widths[index] = max(widths[index], length + 1)
+    return [min(max(width, minimum), maximum) for width in widths]
 
 
 def _replacement(match) -> str:
@@ -97,6 +120,8 @@ def _xlsx_cell(sheet, value, cell_class):
     cell = cell_class(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.number_format = XLSX_DATE_FORMAT
     return cell
 
 

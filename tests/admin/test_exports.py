@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -38,6 +39,19 @@ def test_xlsx_cells_are_text_not_formulas():
     # XML stores a carriage return as a line feed; what matters is the apostrophe in front.
     assert [c.value for c in cells] == ["'" + v.replace("\r", "\n") for v in DANGEROUS]
     assert all(c.data_type == "s" for c in cells)
+
+
+def test_xlsx_is_ready_to_read_frozen_header_filters_widths_and_dates():
+    when = datetime(2026, 11, 28, 9, 30)
+    rows = [["Zoë", "Institut national du cancer, Boulogne-Billancourt", when], ["Al", "", None]]
+    sheet = load_workbook(io.BytesIO(xlsx_bytes([("Liste", ["Prénom", "Organisme", "Arrivée"], rows)])))["Liste"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:C3"
+    widths = [sheet.column_dimensions[letter].width for letter in "ABC"]
+    assert widths[0] < 12 and widths[1] > len("Institut national du cancer, Boulogne-Billancourt") - 1
+    assert widths[2] >= 16
+    assert sheet["C2"].is_date and sheet["C2"].value == when and sheet["C2"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet["A1"].font.bold
 
 
 def test_export_through_the_web_applies_filters_and_is_audited(app, seeded, organiser):
