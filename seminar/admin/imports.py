@@ -29,6 +29,7 @@ from seminar.extensions import db, utcnow
 from seminar.registration import services as registration
 from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, status_label
 from seminar.registration.validation import InvalidDetails, email_key
+from seminar.text import fold
 
 IMPORT_MAX_ROWS = 20_000
 # How often a long import reports its progress (rows).
@@ -74,6 +75,36 @@ def _category_lookup(event_id: int) -> dict[str, int]:
     return lookup
 
 
+def _round_table_lookup(event: Event) -> dict[str, int]:
+    """A round table by its id or its title (accents and case ignored)."""
+    lookup = {}
+    for session in event.sessions:
+        if session.kind is SessionKind.round_table:
+            lookup[str(session.id)] = lookup[fold(session.title)] = session.id
+    return lookup
+
+
+def _round_tables_named(cell: str, round_tables: dict[str, int]) -> tuple[list[int], list[str]]:
+    """The round tables a `sessions` cell names, by title or id, separated by ";" (ids also by ","): their ids,
+    and the names it holds that match none."""
+    found, unknown = [], []
+    for part in (p.strip() for p in cell.split(";")):
+        names = [part] if fold(part) in round_tables else [p.strip() for p in part.split(",")]
+        for name in filter(None, names):
+            if (session_id := round_tables.get(fold(name))) is None:
+                unknown.append(name)
+            elif session_id not in found:
+                found.append(session_id)
+    return found, unknown
+
+
+def _field_errors(invalid: InvalidDetails) -> str:
+    labels = {"first_name": _("First name"), "last_name": _("Last name"), "email": _("E-mail"),
+              "organisation": _("Organisation"), "job_title": _("Job title"), "category_id": _("Category")}
+    return "; ".join(_("%(field)s: %(message)s", field=labels.get(name, name), message=message)
+                     for name, message in invalid.errors.items())
+
+
 def read_import(event: Event, data: bytes) -> ImportReport:
     """Parse and check a CSV file without writing anything: rows ready to import, duplicates (in the file
     or already registered, by e-mail) and rejected rows with their reason."""
@@ -95,7 +126,7 @@ def read_import(event: Event, data: bytes) -> ImportReport:
         report.error = _("Missing columns: %(columns)s.", columns=", ".join(missing))
         return report
     categories = _category_lookup(event.id)
-    round_tables = {s.id for s in event.sessions if s.kind is SessionKind.round_table}
+    round_tables = _round_table_lookup(event)
     # Any registration counts, cancelled ones too: an import never takes up a cancelled registration.
     existing = set(db.session.scalars(select(Registration.email_key).where(Registration.event_id == event.id)))
     seen: set[str] = set()
@@ -120,14 +151,9 @@ def _check_row(report, line, row, categories, round_tables, existing, seen) -> N
     if category_name and category_id is None:
         report.rejected.append((line, _("Unknown category “%(name)s”.", name=category_name)))
         return
-    try:
-        session_ids = [int(v) for v in row.get("sessions", "").replace(",", ";").split(";") if v.strip()]
-    except ValueError:
-        report.rejected.append((line, _("Sessions must be session ids separated by ;.")))
-        return
-    unknown = [s for s in session_ids if s not in round_tables]
+    session_ids, unknown = _round_tables_named(row.get("sessions", ""), round_tables)
     if unknown:
-        report.rejected.append((line, _("Unknown round table: %(ids)s.", ids=", ".join(map(str, unknown)))))
+        report.rejected.append((line, _("Unknown round table: %(ids)s.", ids=", ".join(unknown))))
         return
     details = registration.RegistrationDetails(
         first_name=row.get("first_name", ""), last_name=row.get("last_name", ""), email=row.get("email", ""),
@@ -136,7 +162,7 @@ def _check_row(report, line, row, categories, round_tables, existing, seen) -> N
     try:
         details = registration.clean_details(details)
     except InvalidDetails as invalid:
-        report.rejected.append((line, "; ".join(f"{k}: {v}" for k, v in invalid.errors.items())))
+        report.rejected.append((line, _field_errors(invalid)))
         return
     key = email_key(details.email)
     if key in existing or key in seen:
@@ -169,7 +195,7 @@ def register_rows(event: Event, report: ImportReport, *, send_email: bool, local
         except registration.RegistrationError as error:
             report.rejected.append((row.line, str(error.message)))
         except InvalidDetails as invalid:
-            report.rejected.append((row.line, "; ".join(invalid.errors.values())))
+            report.rejected.append((row.line, _field_errors(invalid)))
         else:
             if outcome.created:
                 report.created.append((row.line, row.details.email, outcome.status))

@@ -89,3 +89,26 @@ def test_import_accepts_semicolons_and_a_bom(app, seeded, runner, tmp_path):
     with app.app_context():
         assert db.session.scalar(select(Registration.first_name).where(Registration.email_key == "elodie@example.org")
                                  ) == "Élodie"
+
+
+def test_import_names_round_tables_by_title_or_number_and_reports_in_the_interface_language(app, seeded, runner,
+                                                                                           tmp_path):
+    first, second, _third = round_tables(app)
+    with app.app_context():
+        titles = dict(db.session.execute(select(Session.id, Session.title).where(Session.id.in_([first, second]))).all())
+    shouted = titles[second].upper().replace("É", "E")  # accents and case ignored
+    lines = ["first_name,last_name,email,sessions",
+             f'Ana,Titre,ana@example.org,"{titles[first]}"',
+             f'Ben,Mixte,ben@example.org,"{first}; {shouted}"',
+             "Cy,Inconnu,cy@example.org,La table qui n'existe pas",
+             "Dee,Vide,,"]
+    path = tmp_path / "tables.csv"
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+    result = runner.invoke(args=["registrations", "import", SLUG, str(path), "--no-email"])
+    assert result.stdout.splitlines()[0] == "created: 2, duplicates: 0, rejected: 2", result.output
+    assert "line 4: rejected: Table ronde inconnue : La table qui n'existe pas." in result.stdout
+    assert "line 5: rejected: E-mail : Ce champ est obligatoire." in result.stdout
+    with app.app_context():
+        seats = db.session.execute(select(Registration.email, SessionSeat.session_id).join(SessionSeat)).all()
+        assert sorted(seats) == sorted([("ana@example.org", first), ("ben@example.org", first),
+                                        ("ben@example.org", second)])
