@@ -148,10 +148,15 @@
   });
 
   // A scanner types wherever the focus is: keys typed outside any field go to the code field.
+  // A scanner types into the page wherever focus is: printable keys go to the code field, unless focus is on a
+  // control (a button, a link, the counts' <summary>…) whose own keys they are, and never Space, which presses
+  // buttons.
   document.addEventListener("keydown", function (event) {
     var target = event.target;
-    var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
-    if (!typing && event.key && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    var onControl = target && target.closest &&
+      target.closest("a[href], button, summary, input, textarea, select, [contenteditable], [tabindex]");
+    if (!onControl && event.key && event.key.length === 1 && event.key !== " " &&
+        !event.ctrlKey && !event.metaKey && !event.altKey) {
       scanInput.focus();
     }
   });
@@ -304,7 +309,7 @@
     button.disabled = true;
     post(withId(url("check-in"), button.getAttribute("data-registration")), {session_id: sessionId()})
       .then(showResult, showError)
-      .then(function () { refreshCounts(); runSearch(); });
+      .then(function () { refreshCounts(); runSearch(); scanInput.focus(); });  // ready for the next person
   });
 
   if (sessionSelect) {

@@ -170,5 +170,24 @@ def test_checkin_volunteer_scans_a_badge_and_searches_a_name_on_a_phone(phone_pa
     assert "Ines" in page.locator("#result-person").inner_text()
     assert title.inner_text()
 
+    # Keyboard only: Tab from the search field to a result's "Check in" button, press Space (which used to type a
+    # space into the code field instead): checked in, and focus is back in the code field for the next badge.
+    _confirmed_registrant(server, "Jules", "Clavier")
+    page.fill("#search-q", "clavier")
+    button = page.locator("#search-results li", has_text="Jules").get_by_role("button").first
+    button.wait_for()
+    page.locator("#search-q").focus()
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if button.evaluate("element => element === document.activeElement"):
+            break
+    else:
+        raise AssertionError("the result's button cannot be reached with Tab")
+    page.keyboard.press("Space")
+    expect(page.locator("#result-person")).to_contain_text("Jules")
+    expect(result_panel).to_have_class(re.compile(r"\bresult-checked_in\b"))
+    expect(scan).to_be_focused()
+    assert scan.input_value() == ""
+
     run_axe(page, "check-in desk (phone)")
     screenshot(page, "checkin-desk")
