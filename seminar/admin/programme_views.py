@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from seminar.admin.blueprint import bp, event_or_404, show_problems
 from seminar.admin.forms import RoomForm, SessionForm, SpeakerForm, SpeakerRoleForm, VenueForm
@@ -55,6 +56,27 @@ def room_save(slug: str, room_id: int | None = None):
     else:
         flash(_("Room saved."), "success")
     return redirect(url_for("admin.venue", slug=slug))
+
+
+def _confirm_delete(event, *, what: str, consequence: str, action: str, back: str):
+    """The page that asks before a deletion: it names what goes and what follows; only its POST deletes."""
+    return render_template("admin/confirm_delete.html", event=event, what=what, consequence=consequence,
+                           action=action, back=back)
+
+
+@bp.get("/events/<slug>/rooms/<int:room_id>/delete")
+def room_delete_confirm(slug: str, room_id: int):
+    event = event_or_404(slug)
+    room = next((r for r in (event.venue.rooms if event.venue else []) if r.id == room_id), None) or abort(404)
+    held = [s for s in event.sessions if s.room_id == room.id]
+    return _confirm_delete(
+        event, what=_("the room “%(name)s”", name=room.name),
+        consequence=ngettext("%(num)d session is held there: it will have no room, and the registrants holding a "
+                             "seat in it are sent an updated calendar invite.",
+                             "%(num)d sessions are held there: they will have no room, and the registrants "
+                             "holding a seat in them are sent an updated calendar invite.", len(held))
+        if held else _("No session is held there."),
+        action=url_for("admin.room_delete", slug=slug, room_id=room.id), back=url_for("admin.venue", slug=slug))
 
 
 @bp.post("/events/<slug>/rooms/<int:room_id>/delete")
@@ -139,6 +161,20 @@ def session_edit(slug: str, session_id: int):
                            role_form=role_form, occupancy=event_occupancy(event).session(session))
 
 
+@bp.get("/events/<slug>/sessions/<int:session_id>/delete")
+def session_delete_confirm(slug: str, session_id: int):
+    event = event_or_404(slug)
+    session = next((s for s in event.sessions if s.id == session_id), None) or abort(404)
+    holders = session.confirmed_count + session.waitlisted_count
+    return _confirm_delete(
+        event, what=_("the session “%(title)s”", title=session.title),
+        consequence=ngettext("%(num)d registrant holds a seat or waits for one: they are sent a cancellation.",
+                             "%(num)d registrants hold a seat or wait for one: they are sent a cancellation.",
+                             holders) if holders else _("Nobody holds a seat in it."),
+        action=url_for("admin.session_delete", slug=slug, session_id=session.id),
+        back=url_for("admin.session_edit", slug=slug, session_id=session.id))
+
+
 @bp.post("/events/<slug>/sessions/<int:session_id>/delete")
 def session_delete(slug: str, session_id: int):
     event = event_or_404(slug)
@@ -213,6 +249,20 @@ def speaker_edit(slug: str, speaker_id: int | None = None):
             flash(_("Speaker saved."), "success")
             return redirect(url_for("admin.speaker_edit", slug=slug, speaker_id=saved.id))
     return render_template("admin/speaker_form.html", event=event, form=form, speaker=speaker)
+
+
+@bp.get("/events/<slug>/speakers/<int:speaker_id>/delete")
+def speaker_delete_confirm(slug: str, speaker_id: int):
+    event = event_or_404(slug)
+    speaker = next((s for s in event.speakers if s.id == speaker_id), None) or abort(404)
+    sessions = {link.session_id for link in speaker.session_links}
+    return _confirm_delete(
+        event, what=_("the speaker “%(name)s”", name=speaker.name),
+        consequence=ngettext("They are removed from %(num)d session of the programme.",
+                             "They are removed from %(num)d sessions of the programme.", len(sessions))
+        if sessions else _("They take part in no session."),
+        action=url_for("admin.speaker_delete", slug=slug, speaker_id=speaker.id),
+        back=url_for("admin.speaker_edit", slug=slug, speaker_id=speaker.id))
 
 
 @bp.post("/events/<slug>/speakers/<int:speaker_id>/delete")

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from seminar.badges.codes import make_checkin_code
-from seminar.events.models import Event
+from seminar.events.models import Event, Room
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
 from seminar.mail.outbox import compose_pending
@@ -117,6 +117,26 @@ def test_organiser_moves_a_round_table_imports_exports_and_prints_badges(page, s
     pdf = PdfReader(io.BytesIO(download_info.value.path().read_bytes()))
     assert len(pdf.pages) >= 1
     assert "Importee" in "".join(p.extract_text() or "" for p in pdf.pages)
+
+    # Deleting a room, keyboard only: a page asks first, naming the room; nothing goes until its button.
+    page.goto(f"/admin/events/{SLUG}/venue")
+    rooms = _room_count(server)
+    page.get_by_role("link", name=re.compile(r"^Supprimer la salle « ")).first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/rooms/*/delete")
+    expect(page.locator("h1")).to_contain_text("Supprimer la salle « ")
+    assert _room_count(server) == rooms
+    page.get_by_role("button", name=re.compile(r"^Supprimer la salle « ")).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/admin/events/{SLUG}/venue")
+    assert _room_count(server) == rooms - 1
+
+
+def _room_count(server) -> int:
+    with server.app.app_context():
+        count = db.session.scalar(select(db.func.count()).select_from(Room))
+        db.session.remove()
+    return count
 
 
 def _confirmed_registrant(server, first_name: str, last_name: str) -> str:
