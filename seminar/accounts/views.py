@@ -64,12 +64,12 @@ def login():
         if user is not None:
             _start_session(user)
             return redirect(safe_next(form.next.data) or home_for(user))
-    if request.method == "POST":
-        # One message whatever was wrong: no hint whether the address has an account.
-        flash(_("Incorrect e-mail address or password."), "error")
-    elif current_user.is_authenticated:
+    if request.method == "GET" and current_user.is_authenticated:
         return redirect(safe_next(form.next.data) or home_for(current_user))
-    return render_template("accounts/login.html", form=form), (401 if request.method == "POST" else 200)
+    # After a failed attempt, one message whatever was wrong (no hint whether the address has an account), shown
+    # as the form's error summary, with both fields marked invalid and pointing to it.
+    failed = request.method == "POST"
+    return render_template("accounts/login.html", form=form, failed=failed), (401 if failed else 200)
 
 
 @bp.post("/logout")

@@ -24,7 +24,15 @@ def test_login_with_wrong_password_or_unknown_address_gives_one_generic_message(
     unknown = login(client, "nobody@example.org")
     for response in (wrong, unknown):
         assert response.status_code == 401
-        assert "Adresse e-mail ou mot de passe incorrect" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert "Adresse e-mail ou mot de passe incorrect" in page
+        # The message is the form's error summary, focused on load, and both fields point to it (WCAG 3.3.1).
+        assert 'id="login-error"' in page and "data-focus-on-load" in page
+        for name in ("email", "password"):
+            field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group()
+            assert 'aria-invalid="true"' in field and 'aria-describedby="login-error"' in field
+    first_visit = client.get("/login").get_data(as_text=True)
+    assert "aria-invalid" not in first_visit and "login-error" not in first_visit
     assert client.get("/admin/").status_code == 302
 
 

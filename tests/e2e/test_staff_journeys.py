@@ -211,3 +211,17 @@ def test_checkin_volunteer_scans_a_badge_and_searches_a_name_on_a_phone(phone_pa
 
     run_axe(page, "check-in desk (phone)")
     screenshot(page, "checkin-desk")
+
+
+def test_staff_form_with_an_error_moves_focus_to_its_summary(page, server):
+    sign_in(page, server, "organiser")
+    table_id, _title = round_tables(server)[0]
+    page.goto(f"/admin/events/{SLUG}/sessions/{table_id}")
+    page.fill("[name=title]", "")
+    page.locator("main form.form-grid button[type=submit]").first.click()
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    assert summary.evaluate("box => box.contains(document.activeElement)")
+    # One Tab later, the link to the field at fault.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#title"
