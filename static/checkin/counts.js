@@ -1,6 +1,7 @@
 /* Live attendance counts: every [data-counts-url] panel is refreshed every few seconds (not while the tab
-   is hidden). Rows are rebuilt with textContent only. window.seminarCounts.refresh() asks for an update now
-   (the desk calls it after each check-in). */
+   is hidden). Nothing is touched when the figures did not change (a screen reader's place in the table stays);
+   rows are rebuilt with textContent only; the total is said (the panel's polite live region) when it changes.
+   window.seminarCounts.refresh() asks for an update now (the desk calls it after each check-in). */
 (function () {
   "use strict";
   var INTERVAL_MS = 5000;
@@ -26,6 +27,16 @@
   }
 
   function render(panel, data) {
+    var figures = JSON.stringify(data);
+    panel.querySelector("[data-count-status]").textContent = "";
+    if (figures === panel.seminarFigures) { return; }
+    var before = panel.seminarFigures ? JSON.parse(panel.seminarFigures).checked_in : null;
+    panel.seminarFigures = figures;
+    if (before !== null && before !== data.checked_in) {
+      var region = panel.querySelector("[data-count-announce]");
+      region.textContent = region.getAttribute("data-label").replace("{checked_in}", data.checked_in)
+        .replace("{expected}", data.expected);
+    }
     panel.querySelector('[data-count="checked_in"]').textContent = data.checked_in;
     panel.querySelector('[data-count="expected"]').textContent = data.expected;
     var progress = panel.querySelector("[data-count-progress]");
@@ -36,7 +47,6 @@
              ["label", "checked_in", "expected"]);
     fillRows(panel.querySelector('[data-count-rows="round_tables"]'), data.round_tables,
              ["title", "checked_in", "expected", "attending"]);
-    panel.querySelector("[data-count-status]").textContent = "";
   }
 
   function refresh() {

@@ -21,6 +21,14 @@
   var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var scanForm = $("scan-form"), scanInput = $("scan-code"), sessionSelect = $("desk-session");
   var resultEl = $("result"), iconEl = $("result-icon"), titleEl = $("result-title"), personEl = $("result-person");
+  var announceEl = $("result-announce");
+
+  // The outcome, said once by screen readers (the one polite live region of the result): emptied first so that
+  // the same words twice in a row (two badges already checked in) are said twice.
+  function announce(parts) {
+    announceEl.textContent = "";
+    window.setTimeout(function () { announceEl.textContent = parts.filter(Boolean).join(". "); }, 50);
+  }
   var undoButton = $("undo"), reprintLink = $("reprint");
   var searchInput = $("search-q"), searchStatus = $("search-status"), searchResults = $("search-results");
 
@@ -99,11 +107,13 @@
     }
     if (data.warning) { add(personEl, "p", "result-warning", "⚠ " + data.warning); }
     if (data.status === "checked_in" && data.undo_seconds) { offerUndo(data); }
+    announce([data.message, person && person.name, data.warning]);
     signal(data.status === "checked_in");
   }
 
   function showError(error) {
     setPanel("error", error.message || L("network"));
+    announce([error.message || L("network")]);
     signal(false);
   }
 
@@ -128,7 +138,7 @@
       clearUndo();
       post(url("undo"), {registration_id: data.registration.id, checked_in_at: data.checked_in_at,
                          session_id: data.session_id})
-        .then(function (answer) { setPanel("undone", answer.message); }, showError)
+        .then(function (answer) { setPanel("undone", answer.message); announce([answer.message]); }, showError)
         .then(function () { refreshCounts(); scanInput.focus(); });
     };
     undoTimer = window.setInterval(label, 1000);

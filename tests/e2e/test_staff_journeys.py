@@ -208,6 +208,24 @@ def test_checkin_volunteer_scans_a_badge_and_searches_a_name_on_a_phone(phone_pa
     expect(result_panel).to_have_class(re.compile(r"\bresult-checked_in\b"))
     expect(scan).to_be_focused()
     assert scan.input_value() == ""
+    # Said once, politely, in one live region: the outcome, the person's name (and a warning when there is one).
+    announce = page.locator("#result-announce")
+    expect(announce).to_contain_text("Jules Clavier")
+    assert announce.get_attribute("role") == "status" and page.locator("[aria-live=assertive]").count() == 0
+
+    # Live counts: a refresh that finds the same figures leaves the table alone (a screen reader keeps its place);
+    # a new arrival updates it and the total is said in the panel's live region.
+    rows = page.locator("[data-count-rows=categories] tr").first
+    rows.evaluate("row => { row.dataset.kept = 'yes'; }")
+    page.evaluate("window.seminarCounts.refresh()")
+    page.wait_for_timeout(800)
+    assert rows.get_attribute("data-kept") == "yes"
+    checked_before = int(page.locator("[data-count=checked_in]").first.inner_text())
+    scan.focus()
+    page.keyboard.type(_confirmed_registrant(server, "Kim", "Compte"))
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-count-announce]").first).to_contain_text(f"{checked_before + 1} arrivées")
+    assert page.locator("[data-count-rows=categories] tr[data-kept]").count() == 0
 
     run_axe(page, "check-in desk (phone)")
     screenshot(page, "checkin-desk")
