@@ -26,6 +26,11 @@ def local_date(moment: datetime | None, tz: str = "Europe/Paris", fmt: str = "fu
     return format_date(_in_zone(moment, tz).date(), fmt)
 
 
+def day(value, fmt: str = "medium") -> str:
+    """A calendar day (a `date`, no time zone to apply) in the reader's language: "28 nov. 2026"."""
+    return format_date(value, fmt) if value else ""
+
+
 def local_datetime(moment: datetime | None, tz: str = "Europe/Paris", fmt: str = "medium") -> str:
     if moment is None:
         return ""

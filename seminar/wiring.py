@@ -216,6 +216,7 @@ def _register_template_helpers(app: Flask) -> None:
         local_time=formatting.local_time,
         local_date=formatting.local_date,
         local_datetime=formatting.local_datetime,
+        day=formatting.day,
     )
 
 

@@ -1,5 +1,7 @@
 """Dashboard counts and charts; e-mail to a filtered set through the outbox."""
 
+import re
+
 from sqlalchemy import select
 
 from seminar.audit.models import AuditEntry
@@ -18,6 +20,13 @@ def test_dashboard_shows_counts_charts_and_activity(app, seeded, organiser):
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2
     assert "registration.cancel" in page
     assert "<script>" not in page
+    # The charts' figures are there as text too (a collapsed table under each), for those who cannot see them.
+    figures = page.split('<details class="chart-figures">')[1:]
+    assert len(figures) == 2
+    today = re.search(r'<th scope="row">[^<]+</th><td>(\d+)</td><td>(\d+)</td>', figures[0])
+    assert today and today[1] == today[2] != "0"  # one day of registrations: that day's count is the total
+    assert "<summary>Les chiffres</summary>" in figures[1]
+    assert re.search(r'<th scope="row">[^<]+</th><td>[1-9]\d*</td>', figures[1])
 
 
 def test_mailing_previews_count_then_queues_one_message_each(app, seeded, organiser):
