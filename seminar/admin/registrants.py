@@ -61,6 +61,11 @@ class RegistrantFilters:
             descending=args.get("dir", "desc" if sort == "created" else "asc") == "desc",
         )
 
+    @property
+    def narrowing(self) -> bool:
+        """Whether these filters leave some registrants out (a search or a filter, not only an order)."""
+        return bool(self.q or self.status or self.category_id or self.session_id or self.checked_in is not None)
+
     def to_args(self, **changes) -> dict:
         """The query string that gives these filters back (for links: sorting, pages, exports)."""
         f = replace(self, **changes) if changes else self

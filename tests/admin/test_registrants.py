@@ -1,5 +1,6 @@
 """Registrants table: search, filters, sorting, pagination with a bounded query count; detail and actions."""
 
+import re
 import secrets
 
 from sqlalchemy import insert, select
@@ -71,6 +72,20 @@ def test_registrants_search_ignores_accents_and_case_on_both_databases(app, seed
     assert "Aucune inscription ne correspond" in page.get_data(as_text=True)  # every word must match
 
 
+def test_registrants_count_takes_focus_after_a_search_or_a_filter_only(app, seeded, organiser):
+    """A status region present when the page loads is not read out: after a search (the page reloads), focus goes
+    to the count so that it is."""
+    def count_line(**args) -> str:
+        page = organiser.get(f"/admin/events/{SLUG}/registrations", query_string=args).get_data(as_text=True)
+        return re.search(r'<p class="result-count"[^>]*>', page).group()
+
+    assert "data-focus-on-load" not in count_line() and "data-focus-on-load" not in count_line(sort="name")
+    assert "data-focus-on-load" not in count_line(status="bogus")  # ignored: nothing narrowed
+    for args in ({"q": "martin"}, {"status": "confirmed"}, {"checked_in": "no"}):
+        line = count_line(**args)
+        assert 'tabindex="-1"' in line and "data-focus-on-load" in line, args
+
+
 def test_registrants_filters_by_status_round_table_category_and_check_in(app, seeded, organiser):
     first, second, _ = round_tables(app)
     with app.app_context():
@@ -84,7 +99,7 @@ def test_registrants_filters_by_status_round_table_category_and_check_in(app, se
 
     def count(**args):
         page = organiser.get(f"/admin/events/{SLUG}/registrations", query_string=args).get_data(as_text=True)
-        return page.split('class="result-count" role="status">')[1].split(" ")[0]
+        return re.search(r'<p class="result-count" role="status"[^>]*>(\d+) ', page)[1]
 
     assert count() == "5"
     assert count(session=first) == "1"  # the cancelled registrant's seat is released
