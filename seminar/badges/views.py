@@ -72,7 +72,7 @@ def index(slug: str):
         db.select(Job).where(Job.event_id == event.id, Job.kind == "badge_export")
         .order_by(Job.created_at.desc()).limit(10)
     ).all()
-    current = request.args.get("job", type=int)
+    current = next((job for job in jobs if job.id == request.args.get("job", type=int)), None)
     return render_template("badges/admin.html", event=event, jobs=jobs, layouts=LAYOUTS, current_job=current)
 
 

@@ -64,6 +64,17 @@ def test_admin_badges_require_an_organiser(app, seeded, client):
     assert door.get(f"{ADMIN_BASE}/jobs/1").status_code == 403
 
 
+def test_admin_badges_page_is_in_the_back_office_menu_and_the_desk_shows_volunteers_no_organiser_menu(app, seeded):
+    organiser = signed_in_client(app, Role.organiser)
+    dashboard = organiser.get(f"/admin/events/{seeded.slug}/").get_data(as_text=True)
+    assert f'href="{ADMIN_BASE}/"' in dashboard.split('class="event-staff-nav"')[1]  # in the event's menu
+    badges = organiser.get(f"{ADMIN_BASE}/").get_data(as_text=True)
+    assert 'class="staff-nav"' in badges and f'href="{ADMIN_BASE}/" aria-current="page"' in badges
+    door = signed_in_client(app, Role.checkin)
+    desk = door.get(f"/checkin/{seeded.slug}").get_data(as_text=True)
+    assert 'class="staff-nav"' in desk and "event-staff-nav" not in desk  # pages they would be turned away from
+
+
 def test_admin_badge_export_runs_as_a_job_with_progress_and_download(app, people):
     client = signed_in_client(app, Role.organiser)
     page = client.get(f"{ADMIN_BASE}/")

@@ -102,16 +102,18 @@ def test_organiser_moves_a_round_table_imports_exports_and_prints_badges(page, s
     cells = {str(c) for row in workbook.active.iter_rows(values_only=True) for c in row if c is not None}
     assert {"Importee", "gaston.importe@example.org", "Deplace"} <= cells
 
-    # Badges: a background job with a progress bar that ends on a download link.
-    page.goto(f"/admin/events/{SLUG}/badges/")
+    # Badges, from the event's menu: a background job with a progress bar; when it ends the page shows the
+    # download and the list of recent exports in their final state.
+    page.get_by_role("navigation", name="Cet événement").get_by_role("link", name="Badges").click()
+    page.wait_for_url(f"**/admin/events/{SLUG}/badges/")
     page.select_option("#badge-layout", "a4-4")
     page.get_by_role("button", name="Préparer les badges").click()
     page.wait_for_url("**/badges/?job=*")
-    progress = page.locator(".job-progress progress")
-    progress.wait_for()
-    download = page.locator(".job-progress-download")
+    download = page.get_by_role("link", name="Télécharger les badges (PDF)")
     download.wait_for(state="visible", timeout=60_000)
-    assert progress.evaluate("bar => bar.value") == 100
+    assert page.locator(".job-progress").count() == 0  # the job has ended: no bar left waiting
+    latest = page.locator("table tbody tr").first
+    assert "Télécharger" in latest.inner_text() and "En attente" not in latest.inner_text()
     with page.expect_download() as download_info:
         download.click()
     pdf = PdfReader(io.BytesIO(download_info.value.path().read_bytes()))
