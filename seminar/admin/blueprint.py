@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash
+from flask import Blueprint, abort, flash, request
 
 from seminar.accounts.access import STAFF, require_roles
 from seminar.events.models import Event
@@ -26,3 +26,8 @@ def show_problems(form, problems: dict[str, str]) -> None:
             field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
         else:
             flash(message, "error")
+
+
+def notify_choice() -> bool | None:
+    """The organiser's answer to "tell the registrants?" sent with a form: True, False, or None (not asked yet)."""
+    return {"1": True, "0": False}.get(request.form.get("notify", ""))

@@ -6,7 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from seminar.admin.blueprint import bp, event_or_404, show_problems
+from seminar.admin.blueprint import bp, event_or_404, notify_choice, show_problems
 from seminar.admin.forms import RoomForm, SessionForm, SpeakerForm, SpeakerRoleForm, VenueForm
 from seminar.events import programme
 from seminar.events.models import Session, SessionKind, SpeakerRole
@@ -25,18 +25,22 @@ def _flash_problems(error: programme.ProgrammeError) -> None:
 def venue(slug: str):
     event = event_or_404(slug)
     form = VenueForm(obj=event.venue)
+    choice = None
     if form.validate_on_submit():
         details = programme.VenueDetails(**{name: (form[name].data or "").strip() for name in (
             "name", "street_address", "postal_code", "city", "country", "access_notes", "accessibility_notes",
             "map_url")})
         try:
-            programme.save_venue(event.id, details)
+            programme.save_venue(event.id, details, notify=notify_choice())
+        except programme.NotificationChoice as asked:
+            choice = asked.people
         except programme.ProgrammeError as error:
             show_problems(form, error.problems)
         else:
             flash(_("Venue saved."), "success")
             return redirect(url_for("admin.venue", slug=slug))
-    return render_template("admin/venue.html", event=event, form=form, room_form=RoomForm(prefix="room"))
+    return render_template("admin/venue.html", event=event, form=form, room_form=RoomForm(prefix="room"),
+                           choice=choice)
 
 
 @bp.post("/events/<slug>/rooms")
@@ -64,9 +68,8 @@ def _confirm_delete(event, *, what: str, consequence: str, action: str, back: st
                            action=action, back=back)
 
 
-@bp.get("/events/<slug>/rooms/<int:room_id>/delete")
-def room_delete_confirm(slug: str, room_id: int):
-    event = event_or_404(slug)
+def _confirm_room_delete(event, room_id: int):
+    slug = event.slug
     room = next((r for r in (event.venue.rooms if event.venue else []) if r.id == room_id), None) or abort(404)
     held = [s for s in event.sessions if s.room_id == room.id]
     return _confirm_delete(
@@ -79,9 +82,38 @@ def room_delete_confirm(slug: str, room_id: int):
         action=url_for("admin.room_delete", slug=slug, room_id=room.id), back=url_for("admin.venue", slug=slug))
 
 
-@bp.post("/events/<slug>/rooms/<int:room_id>/delete")
+def _confirm_session_delete(event, session_id: int):
+    slug = event.slug
+    session = next((s for s in event.sessions if s.id == session_id), None) or abort(404)
+    holders = session.confirmed_count + session.waitlisted_count
+    return _confirm_delete(
+        event, what=_("the session “%(title)s”", title=session.title),
+        consequence=ngettext("%(num)d registrant holds a seat or waits for one: they are sent a cancellation.",
+                             "%(num)d registrants hold a seat or wait for one: they are sent a cancellation.",
+                             holders) if holders else _("Nobody holds a seat in it."),
+        action=url_for("admin.session_delete", slug=slug, session_id=session.id),
+        back=url_for("admin.session_edit", slug=slug, session_id=session.id))
+
+
+def _confirm_speaker_delete(event, speaker_id: int):
+    slug = event.slug
+    speaker = next((s for s in event.speakers if s.id == speaker_id), None) or abort(404)
+    sessions = {link.session_id for link in speaker.session_links}
+    return _confirm_delete(
+        event, what=_("the speaker “%(name)s”", name=speaker.name),
+        consequence=ngettext("They are removed from %(num)d session of the programme.",
+                             "They are removed from %(num)d sessions of the programme.", len(sessions))
+        if sessions else _("They take part in no session."),
+        action=url_for("admin.speaker_delete", slug=slug, speaker_id=speaker.id),
+        back=url_for("admin.speaker_edit", slug=slug, speaker_id=speaker.id))
+
+
+@bp.route("/events/<slug>/rooms/<int:room_id>/delete", methods=["GET", "POST"])
 def room_delete(slug: str, room_id: int):
+    """GET: the page that asks first (it names the room and what follows); POST: delete."""
     event = event_or_404(slug)
+    if request.method == "GET":
+        return _confirm_room_delete(event, room_id)
     try:
         programme.delete_room(event.id, room_id)
     except programme.ProgrammeError as error:
@@ -147,9 +179,12 @@ def session_edit(slug: str, session_id: int):
     event = event_or_404(slug)
     session = _event_session(event, session_id)
     form = _session_form(event, session)
+    choice = None
     if form.validate_on_submit():
         try:
-            programme.update_session(session.id, _session_details(event, form))
+            programme.update_session(session.id, _session_details(event, form), notify=notify_choice())
+        except programme.NotificationChoice as asked:
+            choice = asked.people
         except programme.ProgrammeError as error:
             show_problems(form, error.problems)
         else:
@@ -157,27 +192,16 @@ def session_edit(slug: str, session_id: int):
             return redirect(url_for("admin.session_edit", slug=slug, session_id=session_id))
     role_form = SpeakerRoleForm(prefix="role")
     role_form.speaker_id.choices = [(s.id, s.name) for s in event.speakers]
-    return render_template("admin/session_form.html", event=event, form=form, session=session,
+    return render_template("admin/session_form.html", event=event, form=form, session=session, choice=choice,
                            role_form=role_form, occupancy=event_occupancy(event).session(session))
 
 
-@bp.get("/events/<slug>/sessions/<int:session_id>/delete")
-def session_delete_confirm(slug: str, session_id: int):
-    event = event_or_404(slug)
-    session = next((s for s in event.sessions if s.id == session_id), None) or abort(404)
-    holders = session.confirmed_count + session.waitlisted_count
-    return _confirm_delete(
-        event, what=_("the session “%(title)s”", title=session.title),
-        consequence=ngettext("%(num)d registrant holds a seat or waits for one: they are sent a cancellation.",
-                             "%(num)d registrants hold a seat or wait for one: they are sent a cancellation.",
-                             holders) if holders else _("Nobody holds a seat in it."),
-        action=url_for("admin.session_delete", slug=slug, session_id=session.id),
-        back=url_for("admin.session_edit", slug=slug, session_id=session.id))
-
-
-@bp.post("/events/<slug>/sessions/<int:session_id>/delete")
+@bp.route("/events/<slug>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
 def session_delete(slug: str, session_id: int):
+    """GET: the page that asks first (it says who is told); POST: delete."""
     event = event_or_404(slug)
+    if request.method == "GET":
+        return _confirm_session_delete(event, session_id)
     try:
         programme.delete_session(event.id, session_id)
     except programme.ProgrammeError as error:
@@ -251,23 +275,12 @@ def speaker_edit(slug: str, speaker_id: int | None = None):
     return render_template("admin/speaker_form.html", event=event, form=form, speaker=speaker)
 
 
-@bp.get("/events/<slug>/speakers/<int:speaker_id>/delete")
-def speaker_delete_confirm(slug: str, speaker_id: int):
-    event = event_or_404(slug)
-    speaker = next((s for s in event.speakers if s.id == speaker_id), None) or abort(404)
-    sessions = {link.session_id for link in speaker.session_links}
-    return _confirm_delete(
-        event, what=_("the speaker “%(name)s”", name=speaker.name),
-        consequence=ngettext("They are removed from %(num)d session of the programme.",
-                             "They are removed from %(num)d sessions of the programme.", len(sessions))
-        if sessions else _("They take part in no session."),
-        action=url_for("admin.speaker_delete", slug=slug, speaker_id=speaker.id),
-        back=url_for("admin.speaker_edit", slug=slug, speaker_id=speaker.id))
-
-
-@bp.post("/events/<slug>/speakers/<int:speaker_id>/delete")
+@bp.route("/events/<slug>/speakers/<int:speaker_id>/delete", methods=["GET", "POST"])
 def speaker_delete(slug: str, speaker_id: int):
+    """GET: the page that asks first (it says from which sessions they go); POST: delete."""
     event = event_or_404(slug)
+    if request.method == "GET":
+        return _confirm_speaker_delete(event, speaker_id)
     try:
         programme.delete_speaker(event.id, speaker_id)
     except programme.ProgrammeError as error:

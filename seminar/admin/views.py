@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from seminar.admin import statistics
-from seminar.admin.blueprint import bp, event_or_404, show_problems
+from seminar.admin.blueprint import bp, event_or_404, notify_choice, show_problems
 from seminar.admin.forms import EventForm
 from seminar.audit.services import recent_entries
 from seminar.events import programme
@@ -63,15 +63,18 @@ def event_edit(slug: str):
             getattr(form, name).data = _naive_local(event, getattr(event, name))
         if event.registration_closes_at == event.starts_at:
             form.registration_closes_at.data = None  # the default: it follows the start when the start moves
+    choice = None
     if form.validate_on_submit():
         try:
-            event = programme.update_event(event.id, _event_details(form))
+            event = programme.update_event(event.id, _event_details(form), notify=notify_choice())
+        except programme.NotificationChoice as asked:
+            choice = asked.people
         except programme.ProgrammeError as error:
             show_problems(form, error.problems)
         else:
             flash(_("Event saved."), "success")
             return redirect(url_for("admin.event_edit", slug=event.slug))
-    return render_template("admin/event_form.html", form=form, event=event)
+    return render_template("admin/event_form.html", form=form, event=event, choice=choice)
 
 
 @bp.post("/events/<slug>/delete")

@@ -7,12 +7,16 @@ A change of a session's time, room or title raises `Session.sequence` (`_announc
 does) and is announced (`signals.session_changed`; the calendar area queues updated invites in the same
 transaction); so are a capacity raised (`signals.capacity_raised`: the waiting list moves up into the new
 places) and the changes of the event's own invite. This module imports no calendar or registration code.
+Organisers decide whether a change is told: `notify=False` saves it silently (SEQUENCE still rises, so a later
+update supersedes), and `notify=None` raises NotificationChoice, before saving, when someone would be told.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,6 +61,34 @@ class ProgrammeError(ValueError):
     def __init__(self, problems: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in problems.items()))
         self.problems = problems
+
+
+class NotificationChoice(Exception):
+    """A change that registrants were sent (a time, a place, a title) and that `people` registrants would be told
+    of: the organiser chooses first (`notify=True` or `False`); nothing was saved."""
+
+    def __init__(self, people: int):
+        super().__init__(f"{people} registrants would be told of this change")
+        self.people = people
+
+
+# Whether the change being saved tells registrants (set by the service for its transaction).
+_NOTIFYING: ContextVar[bool] = ContextVar("seminar.programme.notifying", default=True)
+
+
+@contextmanager
+def _notifying(notify: bool):
+    token = _NOTIFYING.set(notify)
+    try:
+        yield
+    finally:
+        _NOTIFYING.reset(token)
+
+
+def _ask_first(notify: bool | None, people: int) -> None:
+    """Raise NotificationChoice when the organiser has not chosen and someone would be told."""
+    if notify is None and people:
+        raise NotificationChoice(people)
 
 
 @dataclass
@@ -221,21 +253,26 @@ def create_event(details: EventDetails) -> Event:
     return event
 
 
-def update_event(event_id: int, details: EventDetails) -> Event:
+def update_event(event_id: int, details: EventDetails, *, notify: bool | None = True) -> Event:
     """Refuses an event capacity below the confirmed count; a raised capacity promotes from the waiting list
-    (`signals.capacity_raised`, in this transaction)."""
+    (`signals.capacity_raised`, in this transaction). A change of what the invites show tells the registrants
+    (`notify`; None: raise NotificationChoice first when someone would be told)."""
     details = _cleaned(details)
-    with write_transaction():
+    with write_transaction(), _notifying(bool(notify)):
         event = _lock_event(event_id)
         _check_event(details, event_id)
         _check_capacity(details.capacity, event.confirmed_count)
         raised = _raised(event.capacity, details.capacity)
         changed = _changes(event, details)
+        event_invite = bool(changed.keys() & _EVENT_INVITE_FIELDS)
+        session_invites = bool(changed.keys() & _SESSION_INVITE_FIELDS)
+        if event_invite or session_invites:
+            _ask_first(notify, event.confirmed_count)
         _apply(event, details)
         if changed:
-            record("event.update", event_id=event.id, target_type="event", target_id=event.id, details=changed)
-        _update_invites(event, event_invite=bool(changed.keys() & _EVENT_INVITE_FIELDS),
-                        session_invites=bool(changed.keys() & _SESSION_INVITE_FIELDS))
+            record("event.update", event_id=event.id, target_type="event", target_id=event.id,
+                   details={**changed, **({"notified": False} if notify is False else {})})
+        _update_invites(event, event_invite=event_invite, session_invites=session_invites)
         if raised:
             db.session.flush()
             signals.capacity_raised.send(event_id=event.id, session_id=None)
@@ -255,9 +292,10 @@ def delete_event(event_id: int) -> None:
 
 # Venue and rooms ------------------------------------------------------------------------------------
 
-def save_venue(event_id: int, details: VenueDetails) -> Venue:
+def save_venue(event_id: int, details: VenueDetails, *, notify: bool | None = True) -> Venue:
+    """Create or change the event's venue; a new address tells the registrants (`notify`, as `update_event`)."""
     details = _cleaned(details)
-    with write_transaction():
+    with write_transaction(), _notifying(bool(notify)):
         if not details.name.strip():
             raise ProgrammeError({"name": _("The venue needs a name.")})
         venue = db.session.scalar(select(Venue).where(Venue.event_id == event_id))
@@ -268,6 +306,8 @@ def save_venue(event_id: int, details: VenueDetails) -> Venue:
         changed = _changes(venue, details) if not created else {"name": [None, details.name]}
         location = None if created else venue.one_line
         _apply(venue, details)
+        if location is not None and venue.one_line != location:  # rolled back if the organiser must choose
+            _ask_first(notify, db.session.scalar(select(Event.confirmed_count).where(Event.id == event_id)))
         db.session.flush()
         if changed:
             record("venue.update", event_id=event_id, target_type="venue", target_id=venue.id, details=changed)
@@ -376,12 +416,12 @@ def create_session(event_id: int, details: SessionDetails) -> Session:
     return session
 
 
-def update_session(session_id: int, details: SessionDetails) -> Session:
+def update_session(session_id: int, details: SessionDetails, *, notify: bool | None = True) -> Session:
     """Validates and saves a session. Time, room or title changes raise its sequence and queue calendar
     updates; capacity cannot drop below the confirmed seats, and a raise promotes from the waiting list
-    (`signals.capacity_raised`, in this transaction)."""
+    (`signals.capacity_raised`, in this transaction). `notify` as in `update_event`: its confirmed attendees."""
     details = _cleaned(details)
-    with write_transaction():
+    with write_transaction(), _notifying(bool(notify)):
         event_id = db.session.scalar(select(Session.event_id).where(Session.id == session_id))
         event = _lock_event(event_id)
         session = db.session.scalar(select(Session).where(Session.id == session_id).with_for_update(key_share=True)
@@ -390,13 +430,16 @@ def update_session(session_id: int, details: SessionDetails) -> Session:
         _check_capacity(details.capacity, session.confirmed_count)
         raised = _raised(session.capacity, details.capacity)
         changed = _changes(session, details)
+        announced = bool(changed.keys() & {"starts_at", "ends_at", "room_id", "title"})
+        if announced:
+            _ask_first(notify, session.confirmed_count)
         _apply(session, details)
-        if changed.keys() & {"starts_at", "ends_at", "room_id", "title"}:
+        if announced:
             db.session.flush()
             _announce_session(session)
         if changed:
             record("session.update", event_id=event.id, target_type="session", target_id=session.id,
-                   details=changed)
+                   details={**changed, **({"notified": False} if notify is False and announced else {})})
         if raised:
             db.session.flush()
             signals.capacity_raised.send(event_id=event.id, session_id=session.id)
@@ -564,7 +607,7 @@ _SESSION_INVITE_FIELDS = frozenset({"slug", "timezone", "organiser", "contact_em
 
 def _update_invites(event: Event, *, event_invite: bool, session_invites: bool) -> None:
     """Announce the calendar updates that a change of the event (or its venue) calls for, in this transaction."""
-    if event_invite:
+    if event_invite and _NOTIFYING.get():
         signals.event_changed.send(event=event)
     if session_invites:
         for session in event.sessions:
@@ -581,7 +624,8 @@ def _announce_session(session: Session, *, deleted: bool = False) -> None:
     """What registrants were sent of `session` changed (or it is being deleted): raise its SEQUENCE, the one place
     that does, so that calendars take the next invite as newer, and tell the subscribers."""
     session.sequence += 1
-    (signals.session_deleted if deleted else signals.session_changed).send(session=session)
+    if deleted or _NOTIFYING.get():  # a deletion always tells who held a seat
+        (signals.session_deleted if deleted else signals.session_changed).send(session=session)
 
 
 def _lock_event(event_id: int) -> Event:

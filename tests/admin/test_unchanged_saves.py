@@ -64,9 +64,40 @@ def test_saving_every_form_unchanged_queues_no_email_and_no_calendar_update(app,
         assert saved.status_code in (302, 303), (page, saved.status_code, saved.get_data(as_text=True)[:2000])
         assert _state(app) == before, f"saving {page} unchanged told someone"
 
-    # The same round trip with one real change does tell people: the check above can see a notification.
+
+
+def test_a_change_registrants_were_sent_asks_first_and_can_be_saved_without_notifying(app, registered, organiser):
+    """A new time is asked about first (nothing saved); "save without notifying" saves it and tells nobody; the
+    next change, with "notify", tells the round table's two registrants."""
+    before = _state(app)
     session_id = round_tables(app)[0]
-    fields = browser_form(organiser.get(f"{ADMIN}/sessions/{session_id}").get_data(as_text=True))
+    url = f"{ADMIN}/sessions/{session_id}"
+    fields = browser_form(organiser.get(url).get_data(as_text=True))
+    fields["starts_at"] = [fields["starts_at"][0][:-2] + "15"]  # a quarter of an hour later
+    asked = organiser.post(url, data=fields)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Ce changement concerne 2 personnes inscrites" in page
+    assert "Enregistrer et prévenir 2 personnes inscrites" in page and "Enregistrer sans prévenir" in page
+    assert _state(app) == before  # nothing saved while the organiser chooses
+    with app.app_context():
+        assert db.session.get(Session, session_id).starts_at.minute != 15
+
+    fields = browser_form(page)  # the page shown again, as typed
+    assert organiser.post(url, data={**fields, "notify": "0"}).status_code in (302, 303)
+    outbox_count, sequences = _state(app)
+    assert outbox_count == before[0]  # no e-mail, no calendar update
+    with app.app_context():
+        assert db.session.get(Session, session_id).starts_at.minute == 15  # saved all the same
+
+    fields = browser_form(organiser.get(url).get_data(as_text=True))
     fields["title"] = ["Un autre titre"]
-    assert organiser.post(f"{ADMIN}/sessions/{session_id}", data=fields).status_code in (302, 303)
-    assert _state(app) != before
+    assert organiser.post(url, data={**fields, "notify": "1"}).status_code in (302, 303)
+    assert _state(app)[0] > before[0]  # the two attendees are sent the update
+
+
+def test_a_change_nobody_was_told_of_is_saved_without_asking(app, seeded, organiser):
+    session_id = round_tables(app)[0]
+    url = f"{ADMIN}/sessions/{session_id}"
+    fields = browser_form(organiser.get(url).get_data(as_text=True))
+    fields["title"] = ["Un autre titre"]
+    assert organiser.post(url, data=fields).status_code in (302, 303)

@@ -65,6 +65,11 @@ def test_organiser_moves_a_round_table_imports_exports_and_prints_badges(page, s
     page.fill("[name=starts_at]", (starts + SHIFT).strftime(LOCAL))
     page.fill("[name=ends_at]", (ends + SHIFT).strftime(LOCAL))
     page.locator("main form.form-grid button[type=submit]").first.click()
+    # Someone was sent the old time: the organiser is asked first, and chooses to tell them.
+    notify = page.get_by_role("button", name=re.compile(r"^Enregistrer et prévenir 1 personne"))
+    notify.wait_for()
+    expect(page.locator("#notify-choice")).to_be_focused()
+    notify.click()
     page.wait_for_load_state()
     assert not page.locator(".error-summary, .errors-summary").count(), page.locator("main").inner_text()
 
@@ -224,7 +229,7 @@ def test_checkin_volunteer_scans_a_badge_and_searches_a_name_on_a_phone(phone_pa
     assert rows.get_attribute("data-kept") == "yes"
     checked_before = int(page.locator("[data-count=checked_in]").first.inner_text())
     scan.focus()
-    page.keyboard.type(_confirmed_registrant(server, "Kim", "Compte"))
+    page.keyboard.type(_confirmed_registrant(server, "Kim", "Zhang"))
     page.keyboard.press("Enter")
     expect(page.locator("[data-count-announce]").first).to_contain_text(f"{checked_before + 1} arrivées")
     assert page.locator("[data-count-rows=categories] tr[data-kept]").count() == 0
