@@ -95,7 +95,8 @@ def test_import_names_round_tables_by_title_or_number_and_reports_in_the_interfa
                                                                                            tmp_path):
     first, second, _third = round_tables(app)
     with app.app_context():
-        titles = dict(db.session.execute(select(Session.id, Session.title).where(Session.id.in_([first, second]))).all())
+        titles = dict(db.session.execute(
+            select(Session.id, Session.title).where(Session.id.in_([first, second]))).all())
     shouted = titles[second].upper().replace("É", "E")  # accents and case ignored
     lines = ["first_name,last_name,email,sessions",
              f'Ana,Titre,ana@example.org,"{titles[first]}"',

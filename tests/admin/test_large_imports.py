@@ -98,7 +98,8 @@ def test_large_confirmation_runs_as_a_job_with_progress_counts_report_and_audit(
     assert rows[0] == ["Ligne", "E-mail", "Résultat", "Motif"]
     assert rows[1] == ["2", "import0@example.org", "doublon", ""]
     assert rows[2] == ["3", "import1@example.org", "créée (confirmée)", ""]
-    assert rows[-1][0] == str(ROWS + 4) and rows[-1][2] == "rejetée" and rows[-1][3] == "E-mail : Ce champ est obligatoire."
+    assert rows[-1][0] == str(ROWS + 4) and rows[-1][2] == "rejetée"
+    assert rows[-1][3] == "E-mail : Ce champ est obligatoire."
     assert len(rows) == 1 + ROWS + 3  # the header, then every line of the file
 
 
