@@ -26,9 +26,11 @@ run: $(STAMP) catalogues instance/config.py
 	$(BIN)/flask bootstrap
 	SEMINAR_RUN_WORKER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# Two processes for most tests, then the `serial` ones (processes killed, threads raced, waits timed) on their own.
 test: $(STAMP) catalogues
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 -m "not serial"; parallel=$$?; \
+	$(BIN)/python -m pytest -m serial && exit $$parallel
 
 # Production: gunicorn (deploy/gunicorn.conf.py) with SEMINAR_SECRET_KEY, SEMINAR_SQLALCHEMY_DATABASE_URI and
 # SEMINAR_RATELIMIT_STORAGE_URI from the environment; see README "Production" and deploy/.

@@ -1,25 +1,95 @@
 """Fixtures per the Flask testing docs: app, client, runner; every database test runs on SQLite and,
-when SEMINAR_TEST_DATABASE_URL is set, on PostgreSQL too."""
+when SEMINAR_TEST_DATABASE_URL is set, on PostgreSQL too.
+
+Under pytest-xdist (`pytest -n 2`, as `make test` runs the suite) each worker process has its own PostgreSQL
+database and Redis database number, derived from the ones the environment names; tests marked `serial` are
+left to a run of their own (`pytest -m serial`), where no other test competes for the CPU."""
 
 from __future__ import annotations
 
 import os
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from seminar import create_app
 from seminar.extensions import db
 
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"… in a pytest-xdist worker; unset otherwise
+
+
+def _per_worker(worker: str) -> None:
+    """Rewrites SEMINAR_TEST_DATABASE_URL (database `test` → `test_gw0`) and SEMINAR_TEST_REDIS_URL (database
+    15 → 14 for gw0, 13 for gw1…) in this worker's environment, once, before any test module reads them: test
+    modules and the processes tests start see the same names, and two workers never empty or count each
+    other's rows."""
+    if pg_url := os.environ.get("SEMINAR_TEST_DATABASE_URL"):
+        url = make_url(pg_url)
+        url = url.set(database=f"{url.database}_{worker}")
+        os.environ["SEMINAR_TEST_DATABASE_URL"] = url.render_as_string(hide_password=False)
+    redis_url = urlsplit(os.environ.get("SEMINAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    number = (int(redis_url.path.strip("/") or 0) - 1 - int(worker.removeprefix("gw"))) % 16
+    os.environ["SEMINAR_TEST_REDIS_URL"] = urlunsplit(redis_url._replace(path=f"/{number}"))
+
+
+def _create_database(pg_url: str) -> None:
+    """CREATE DATABASE for this worker on the same server, unless it exists (the server trusts the test user)."""
+    url = make_url(pg_url)
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}) is None:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        engine.dispose()
+
+
+if XDIST_WORKER:
+    _per_worker(XDIST_WORKER)
+
 PG_URL = os.environ.get("SEMINAR_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("SEMINAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 _pg_schema_ready = False
 
+# Tests that kill processes, race threads against a live server, drive a browser or time what they wait for:
+# a second test process competing for the CPU could make them fail, so `make test` runs them on their own,
+# after the parallel run. A test is serial when it uses one of these fixtures, lives in one of these modules or
+# directories, or carries @pytest.mark.serial itself.
+SERIAL_FIXTURES = {"live_server"}
+SERIAL_PATHS = (
+    "tests/e2e/",  # Chromium and a real `flask run` process, per worker otherwise
+    "tests/badges/test_render_pool.py",
+    "tests/mail/test_outbox_database_drop.py",
+    "tests/mail/test_outbox_lease.py",
+    "tests/mail/test_outbox_stop.py",
+    "tests/production/test_redis_rate_limits.py",  # gunicorn processes
+    "tests/registration/test_concurrency.py",  # threads racing for the event's lock
+    "tests/test_packaging.py",  # builds the wheel, rewriting the compiled catalogues other tests read
+)
+
+
+def pytest_configure(config):
+    if XDIST_WORKER and PG_URL:
+        _create_database(PG_URL)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        if path.startswith(SERIAL_PATHS) or SERIAL_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.serial)
+
 
 def _reset_postgresql(app) -> None:
-    """Once per run: recreate the schema from the models. Between tests: empty every table."""
+    """Once per run: recreate the schema from the models. Between tests: empty every table and restart every
+    sequence, as TRUNCATE … RESTART IDENTITY would. DELETE, children first: the few rows a test leaves go in
+    milliseconds, where TRUNCATE gives every table and index a new file to create and sync, test after test."""
     global _pg_schema_ready
     with app.app_context():
         if not _pg_schema_ready:
@@ -29,9 +99,11 @@ def _reset_postgresql(app) -> None:
             db.create_all()
             _pg_schema_ready = True
         else:
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, "
+                                  "false) FROM pg_sequences WHERE schemaname = 'public'"))
 
 
 def make_app(backend: str, tmp_path, **overrides):

@@ -26,6 +26,7 @@ def sqlite_only(backend):
         pytest.skip("upgrading a read transaction to a write one fails this way on SQLite only")
 
 
+@pytest.mark.serial  # timed waits (tests/conftest.py)
 def test_post_request_reading_then_writing_waits_for_a_concurrent_writer(app, seeded, sqlite_only):
     read_done, other_writing = threading.Event(), threading.Event()
 
@@ -77,6 +78,7 @@ def test_get_requests_do_not_take_the_write_lock(app, seeded, sqlite_only):
     assert seen["in_transaction"] is True
 
 
+@pytest.mark.serial  # timed waits (tests/conftest.py)
 def test_a_writer_waits_for_the_write_lock_and_takes_it_once_released(app, seeded, sqlite_only):
     """BEGIN IMMEDIATE polls the lock itself (see seminar.database._begin_immediate); SQLite's busy timeout is
     put back afterwards for the statements that rely on it."""
@@ -108,6 +110,7 @@ def test_a_writer_waits_for_the_write_lock_and_takes_it_once_released(app, seede
     assert acquired >= released[0]
 
 
+@pytest.mark.serial  # timed waits (tests/conftest.py)
 def test_a_writer_gives_up_when_the_lock_is_never_released(app, seeded, sqlite_only, monkeypatch):
     from sqlalchemy.exc import OperationalError
 

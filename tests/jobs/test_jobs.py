@@ -128,6 +128,7 @@ def test_worker_delivers_the_outbox(app, seeded):
         assert db.session.scalar(select(OutboxMessage.status)) is OutboxStatus.sent
 
 
+@pytest.mark.serial  # a process killed mid-job (tests/conftest.py)
 def test_worker_killed_mid_job_is_picked_up_again_and_completes(app, seeded):
     """A real `flask worker` process killed with SIGKILL while rendering; another worker finishes the job."""
     add_many_registrants(app, 240)

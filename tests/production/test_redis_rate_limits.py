@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REDIS_URL
 from tests.registration.conftest import REGISTER_URL, form_data
 
-REDIS_URL = os.environ.get("SEMINAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
