@@ -144,6 +144,9 @@ def app(backend, tmp_path, app_config):
     as in production. Use the `ctx` fixture, or `with app.app_context():`, to touch the database."""
     app = make_app(backend, tmp_path, **app_config)
     yield app
+    # A test that turned on delivery after commit started the app's delivery thread: it would go on delivering,
+    # every minute, the outbox of whichever test uses this database next.
+    app.extensions["seminar.outbox"].stop(timeout=10)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
