@@ -92,7 +92,7 @@ BADGE_CACHE_RETENTION_DAYS = 30
 MAIL_SENT_RETENTION_DAYS = 30
 # Processes that render badges in bulk (0: one per core).
 BADGE_RENDER_PROCESSES = 0
-# Registrant imports (back-office): a file of up to IMPORT_SYNC_MAX_ROWS rows ready is imported while the organiser
+# Registrant imports (back-office): a file of up to IMPORT_SYNC_MAX_ROWS rows is imported while the organiser
 # waits, a larger one by a background job (`flask worker`) with a progress bar. The uploaded file is kept in the
 # database between the preview and the import; one left there (never confirmed) is deleted after
 # IMPORT_UPLOAD_RETENTION_HOURS by housekeeping.

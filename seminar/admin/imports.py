@@ -105,17 +105,29 @@ def _field_errors(invalid: InvalidDetails) -> str:
                      for name, message in invalid.errors.items())
 
 
+def _reader(data: bytes):
+    """A CSV reader of the file, its separator (comma, semicolon or tab) guessed from the header line."""
+    text = decode_csv(data)
+    try:
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def rows_in(data: bytes) -> int:
+    """How many rows the file holds under its header (blank lines aside), without checking them."""
+    try:
+        return max(sum(1 for values in _reader(data) if any(v.strip() for v in values)) - 1, 0)
+    except csv.Error:
+        return 0
+
+
 def read_import(event: Event, data: bytes) -> ImportReport:
     """Parse and check a CSV file without writing anything: rows ready to import, duplicates (in the file
     or already registered, by e-mail) and rejected rows with their reason."""
     report = ImportReport()
-    text = decode_csv(data)
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = _reader(data)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error):
@@ -263,15 +275,14 @@ class ImportStarted:
 
 
 def confirm_import(event: Event, upload_id: int, *, send_email: bool, locale: str, user=None) -> ImportStarted:
-    """Import the file kept by `keep_upload`: at once up to IMPORT_SYNC_MAX_ROWS rows ready, else as a
-    background job. Raises UploadGone when the file is no longer kept."""
+    """Import the file kept by `keep_upload`: at once a file of up to IMPORT_SYNC_MAX_ROWS rows, else as a
+    background job (which checks its rows: they are not read twice). Raises UploadGone when the file is no longer
+    kept."""
     from seminar.jobs.services import enqueue_job
 
     data = _upload_content(event.id, upload_id)
-    report = read_import(event, data)
-    if report.error or len(report.ready) <= current_app.config["IMPORT_SYNC_MAX_ROWS"]:
-        if not report.error:
-            register_rows(event, report, send_email=send_email, locale=locale, user=user)
+    if rows_in(data) <= current_app.config["IMPORT_SYNC_MAX_ROWS"]:
+        report = import_registrations(event, data, send_email=send_email, locale=locale, user=user)
         _discard_upload(upload_id)
         return ImportStarted(report=report)
     db.session.rollback()  # end the read before writing the job (SQLite)
