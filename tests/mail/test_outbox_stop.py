@@ -116,7 +116,8 @@ def test_command_that_enqueued_mail_leaves_no_claim_behind_at_exit(app, seeded, 
     assert process.returncode == 0, output(process)
     assert f"created: {rows_in_file}" in output(process)
     got = received(smtp)
-    assert 0 < len(got) < rows_in_file  # it was sending when the command ended
+    # Still sending when the command ended (on a loaded machine the thread may not have sent its first one yet).
+    assert len(got) < rows_in_file
     assert OutboxStatus.sending not in statuses(app)
     assert set(got) == _sent_ids(app) and max(got.values()) == 1
     assert all(m.attempts == 0 for m in rows(app) if m.status is OutboxStatus.pending)
