@@ -201,6 +201,8 @@ def _register_error_pages(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from seminar import formatting
+    from seminar.audit.describe import describe_entries
+    from seminar.events.models import in_language
 
     @app.before_request
     def _remember_locale():
@@ -211,12 +213,18 @@ def _register_template_helpers(app: Flask) -> None:
         languages=lambda: current_languages(),
         has_endpoint=lambda name: name in app.view_functions,
         language_url=language_url,
+        # A bilingual text in the reader's language: {{ tr(session, 'title') }}.
+        tr=lambda obj, field: in_language(obj, field, str(get_locale())),
+        spans_days=formatting.spans_days,
+        # Every list of audit entries (the log, a dashboard, a registration's history) reads them with it.
+        audit_entries=describe_entries,
     )
     app.jinja_env.filters.update(
         local_time=formatting.local_time,
         local_date=formatting.local_date,
         local_datetime=formatting.local_datetime,
         day=formatting.day,
+        groupby_day=formatting.by_day,
     )
 
 

@@ -9,6 +9,10 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -40,13 +44,18 @@ class MultiCheckboxField(SelectMultipleField):
 
 class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=200)])
     slug = StringField(_l("Address (slug)"), description=_l("Lower-case letters, digits and hyphens; used in links."),
                        validators=[DataRequired(), Length(max=80), Regexp(r"^[a-z0-9-]+$", message=_l(
                            "Use lower-case letters, digits and hyphens only."))])
     subtitle = StringField(_l("Subtitle"), validators=[Optional(), Length(max=300)])
+    subtitle_en = StringField(_l("Subtitle in English"), validators=[Optional(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    description_en = TextAreaField(_l("Description in English"), validators=[Optional(), Length(max=20000)])
     organiser = StringField(_l("Organiser"), validators=[Optional(), Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    organiser_en = StringField(_l("Organiser in English"), validators=[Optional(), Length(max=200)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)],
+                               description=_l("Replies to the e-mails and calendar invites go to this address."))
     timezone = StringField(_l("Time zone"), default="Europe/Paris", validators=[DataRequired(), Length(max=64)])
     starts_at = DateTimeLocalField(_l("Starts at"), format=DATETIME_FORMAT, validators=[DataRequired()],
                                    description=_l("In the event's time zone."))
@@ -61,6 +70,11 @@ class EventForm(FlaskForm):
                                                     "It cannot close after the event ends."))
 
 
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Organiser's logo"), description=_l(
+        "PNG or JPEG, at most 2 MB; shown on the pages and the badges."))
+
+
 class VenueForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     street_address = StringField(_l("Street address"), validators=[Optional(), Length(max=300)])
@@ -68,7 +82,10 @@ class VenueForm(FlaskForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     country = StringField(_l("Country"), default="France", validators=[Optional(), Length(max=120)])
     access_notes = TextAreaField(_l("How to get there"), validators=[Optional(), Length(max=5000)])
+    access_notes_en = TextAreaField(_l("How to get there, in English"), validators=[Optional(), Length(max=5000)])
     accessibility_notes = TextAreaField(_l("Accessibility"), validators=[Optional(), Length(max=5000)])
+    accessibility_notes_en = TextAreaField(_l("Accessibility, in English"),
+                                           validators=[Optional(), Length(max=5000)])
     map_url = StringField(_l("Map link"), validators=[Optional(), Length(max=500),
                                                       Regexp(r"^https?://", message=_l("Use an http(s) link."))])
 
@@ -78,10 +95,27 @@ class RoomForm(FlaskForm):
     capacity = IntegerField(_l("Seats"), validators=[Optional(), NumberRange(min=0, max=100_000)])
 
 
+class SessionSpeakerRow(Form):
+    """One row of a session's speakers: a speaker of the event, or a new person; their role and order. `linked`:
+    "1" on the rows of the session's current speakers (shown by name, with `remove`)."""
+
+    linked = HiddenField()
+    speaker_id = SelectField(_l("Speaker of the event"), coerce=str, choices=[])
+    name = StringField(_l("Or a new person: name"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Function"), validators=[Optional(), Length(max=200)])
+    affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=300)])
+    role = SelectField(_l("Role"), choices=speaker_role_choices, default=SpeakerRole.speaker.value)
+    position = IntegerField(_l("Order"), validators=[Optional(), NumberRange(min=0, max=1000)])
+    remove = BooleanField(_l("Remove from the session"))
+
+
 class SessionForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=session_kind_choices)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=300)])
     description = TextAreaField(_l("Theme and description"), validators=[Optional(), Length(max=20000)])
+    description_en = TextAreaField(_l("Theme and description in English"),
+                                   validators=[Optional(), Length(max=20000)])
     starts_at = DateTimeLocalField(_l("Starts at"), format=DATETIME_FORMAT, validators=[DataRequired()],
                                    description=_l("In the event's time zone."))
     ends_at = DateTimeLocalField(_l("Ends at"), format=DATETIME_FORMAT, validators=[DataRequired()])
@@ -90,13 +124,17 @@ class SessionForm(FlaskForm):
                             validators=[Optional(), NumberRange(min=0, max=100_000)])
     position = IntegerField(_l("Order"), default=0, description=_l("Orders sessions that start together."),
                             validators=[Optional(), NumberRange(min=0, max=10_000)])
+    speakers = FieldList(FormField(SessionSpeakerRow), label=_l("Speakers"))
 
 
 class SpeakerForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    title = StringField(_l("Title or function"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Title or function"), validators=[Optional(), Length(max=200)],
+                        description=_l("Shown after the name: \u201cZoë L'Hôpital, oncologue (CHU de Lyon)\u201d."))
+    title_en = StringField(_l("Function in English"), validators=[Optional(), Length(max=200)])
     affiliation = StringField(_l("Affiliation"), validators=[Optional(), Length(max=300)])
     bio = TextAreaField(_l("Biography"), validators=[Optional(), Length(max=10000)])
+    bio_en = TextAreaField(_l("Biography in English"), validators=[Optional(), Length(max=10000)])
     is_organisation = BooleanField(_l("This is an organisation, not a person"))
     photo = FileField(_l("Photo"), description=_l(
         "JPEG, PNG, WebP or GIF, at most 2 MB and 24 megapixels; stored at most 1024 pixels wide or high, "

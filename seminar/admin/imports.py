@@ -76,11 +76,13 @@ def _category_lookup(event_id: int) -> dict[str, int]:
 
 
 def _round_table_lookup(event: Event) -> dict[str, int]:
-    """A round table by its id or its title (accents and case ignored)."""
+    """A round table by its id, its title or its English title (accents and case ignored)."""
     lookup = {}
     for session in event.sessions:
         if session.kind is SessionKind.round_table:
             lookup[str(session.id)] = lookup[fold(session.title)] = session.id
+            if session.title_en:
+                lookup.setdefault(fold(session.title_en), session.id)
     return lookup
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -31,6 +32,12 @@ def personalise(text: str, registration) -> str:
     return text
 
 
+def _footer(event: Event, locale: str) -> str:
+    """The signature under an organiser's message, in the registrant's language."""
+    lines = [event.text("title", locale), event.text("organiser", locale), event.contact_email]
+    return "\n\n-- \n" + "\n".join(line for line in lines if line)
+
+
 def recipients(event: Event, filters: RegistrantFilters) -> list:
     return [r for r in matching(event.id, filters) if r.email and not r.anonymised_at]
 
@@ -45,10 +52,10 @@ def send_mailing(event: Event, filters: RegistrantFilters, mailing: Mailing, *, 
         raise ValueError(_("A subject and a message are needed."))
     people = recipients(event, filters)
     with write_transaction():
-        footer = "\n\n-- \n" + event.title + (f"\n{event.contact_email}" if event.contact_email else "")
         for person in people:
-            enqueue(person.email, personalise(subject, person), personalise(body, person) + footer,
-                    event_id=event.id, registration_id=person.id)
+            locale = person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+            enqueue(person.email, personalise(subject, person), personalise(body, person) + _footer(event, locale),
+                    event_id=event.id, registration_id=person.id, **event.mail_identity(locale))
         record("mailing.send", event_id=event.id, target_type="event", target_id=event.id,
                details={"subject": subject, "recipients": len(people), **filters.to_args()}, user=user)
     return len(people)

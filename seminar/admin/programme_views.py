@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from seminar.admin.blueprint import bp, event_or_404, notify_choice, show_problems
 from seminar.admin.forms import RoomForm, SessionForm, SpeakerForm, SpeakerRoleForm, VenueForm
@@ -29,7 +29,7 @@ def venue(slug: str):
     if form.validate_on_submit():
         details = programme.VenueDetails(**{name: (form[name].data or "").strip() for name in (
             "name", "street_address", "postal_code", "city", "country", "access_notes", "accessibility_notes",
-            "map_url")})
+            "map_url", "access_notes_en", "accessibility_notes_en")})
         try:
             programme.save_venue(event.id, details, notify=notify_choice())
         except programme.NotificationChoice as asked:
@@ -131,6 +131,11 @@ def sessions(slug: str):
     return render_template("admin/sessions.html", event=event, occupancy=event_occupancy(event))
 
 
+# Empty speaker rows under the speakers a session already has (more through "Add a speaker", with JavaScript).
+NEW_SESSION_SPEAKER_ROWS = 4
+SESSION_SPEAKER_ROWS = 2
+
+
 def _session_form(event, session: Session | None = None) -> SessionForm:
     form = SessionForm(obj=session) if request.method == "GET" else SessionForm()
     rooms = event.venue.rooms if event.venue else []
@@ -140,16 +145,49 @@ def _session_form(event, session: Session | None = None) -> SessionForm:
         form.room_id.data = str(session.room_id or "")
         form.starts_at.data = event.local(session.starts_at).replace(tzinfo=None)
         form.ends_at.data = event.local(session.ends_at).replace(tzinfo=None)
+    if request.method == "GET":
+        for link in session.speaker_links if session is not None else []:
+            form.speakers.append_entry({"linked": "1", "speaker_id": str(link.speaker_id), "role": link.role.value,
+                                        "position": link.position})
+        for _row in range(SESSION_SPEAKER_ROWS if session is not None else NEW_SESSION_SPEAKER_ROWS):
+            form.speakers.append_entry({"position": len(form.speakers.entries) + 1})
+    locale = str(get_locale())
+    choices = [("", _("— a new person —"))] + [(str(s.id), s.credit(locale)) for s in event.speakers]
+    for row in form.speakers:
+        row.form.speaker_id.choices = choices
     return form
 
 
 def _session_details(event, form: SessionForm) -> programme.SessionDetails:
     return programme.SessionDetails(
         kind=SessionKind(form.kind.data), title=form.title.data.strip(), description=form.description.data or "",
+        title_en=(form.title_en.data or "").strip(), description_en=form.description_en.data or "",
         starts_at=programme.localise(form.starts_at.data, event.timezone),
         ends_at=programme.localise(form.ends_at.data, event.timezone),
         room_id=int(form.room_id.data) if form.room_id.data else None,
         capacity=form.capacity.data, position=form.position.data or 0)
+
+
+def _speaker_lines(form: SessionForm) -> list[programme.SpeakerLine]:
+    """The speaker rows, in the form's order (the service's problems name a row by its place in this list)."""
+    rows = [row.form for row in form.speakers]  # a row's `form`: its FormField's own `name` is "speakers-0"
+    return [programme.SpeakerLine(
+        speaker_id=int(row.speaker_id.data) if row.speaker_id.data else None, name=row.name.data or "",
+        title=row.title.data or "", affiliation=row.affiliation.data or "", role=SpeakerRole(row.role.data),
+        position=row.position.data or 0, remove=bool(row.linked.data) and row.remove.data) for row in rows]
+
+
+def _show_session_problems(form: SessionForm, problems: dict[str, str]) -> None:
+    """`show_problems`, with a speaker row's problem ("speakers-1-name": its place in `_speaker_lines`, from 0)
+    on that row's field."""
+    others = {}
+    for key, message in problems.items():
+        place, _dash, name = key.removeprefix("speakers-").partition("-")
+        if key.startswith("speakers-") and place.isdigit() and int(place) < len(form.speakers.entries):
+            show_problems(form.speakers.entries[int(place)].form, {name: message})
+        else:
+            others[key] = message
+    show_problems(form, others)
 
 
 @bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
@@ -158,9 +196,10 @@ def session_new(slug: str):
     form = _session_form(event)
     if form.validate_on_submit():
         try:
-            session = programme.create_session(event.id, _session_details(event, form))
+            session = programme.create_session(event.id, _session_details(event, form),
+                                               speakers=_speaker_lines(form))
         except programme.ProgrammeError as error:
-            show_problems(form, error.problems)
+            _show_session_problems(form, error.problems)
         else:
             flash(_("Session created."), "success")
             return redirect(url_for("admin.session_edit", slug=slug, session_id=session.id))
@@ -182,18 +221,17 @@ def session_edit(slug: str, session_id: int):
     choice = None
     if form.validate_on_submit():
         try:
-            programme.update_session(session.id, _session_details(event, form), notify=notify_choice())
+            programme.update_session(session.id, _session_details(event, form), notify=notify_choice(),
+                                     speakers=_speaker_lines(form))
         except programme.NotificationChoice as asked:
             choice = asked.people
         except programme.ProgrammeError as error:
-            show_problems(form, error.problems)
+            _show_session_problems(form, error.problems)
         else:
             flash(_("Session saved."), "success")
             return redirect(url_for("admin.session_edit", slug=slug, session_id=session_id))
-    role_form = SpeakerRoleForm(prefix="role")
-    role_form.speaker_id.choices = [(s.id, s.name) for s in event.speakers]
     return render_template("admin/session_form.html", event=event, form=form, session=session, choice=choice,
-                           role_form=role_form, occupancy=event_occupancy(event).session(session))
+                           occupancy=event_occupancy(event).session(session))
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
@@ -263,7 +301,8 @@ def speaker_edit(slug: str, speaker_id: int | None = None):
         details = programme.SpeakerDetails(
             name=form.name.data.strip(), title=(form.title.data or "").strip(),
             affiliation=(form.affiliation.data or "").strip(), bio=form.bio.data or "",
-            is_organisation=form.is_organisation.data)
+            is_organisation=form.is_organisation.data, title_en=(form.title_en.data or "").strip(),
+            bio_en=form.bio_en.data or "")
         try:
             saved = programme.save_speaker(event.id, details, speaker_id=speaker_id, photo=photo,
                                            remove_photo=form.remove_photo.data)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from seminar.admin import statistics
 from seminar.admin.blueprint import bp, event_or_404, notify_choice, show_problems
-from seminar.admin.forms import EventForm
+from seminar.admin.forms import EventForm, LogoForm
 from seminar.audit.services import recent_entries
 from seminar.events import programme
 from seminar.events.services import list_events
@@ -31,9 +31,10 @@ def _event_details(form: EventForm) -> programme.EventDetails:
         raise programme.ProgrammeError({"timezone": _("Unknown time zone.")}) from None
     return programme.EventDetails(
         slug=form.slug.data.strip(), title=form.title.data.strip(), timezone=tz,
-        subtitle=form.subtitle.data or "", description=form.description.data or "",
-        organiser=form.organiser.data or "", contact_email=form.contact_email.data or "",
-        capacity=form.capacity.data, **when)
+        capacity=form.capacity.data, **when,
+        **{name: form[name].data or "" for name in (
+            "subtitle", "description", "organiser", "contact_email", "title_en", "subtitle_en", "description_en",
+            "organiser_en")})
 
 
 def _naive_local(event, moment):
@@ -74,7 +75,27 @@ def event_edit(slug: str):
         else:
             flash(_("Event saved."), "success")
             return redirect(url_for("admin.event_edit", slug=event.slug))
-    return render_template("admin/event_form.html", form=form, event=event, choice=choice)
+    return render_template("admin/event_form.html", form=form, event=event, choice=choice, logo_form=LogoForm())
+
+
+@bp.post("/events/<slug>/logo")
+def event_logo(slug: str):
+    """The organiser's logo, in a form of its own: a file cannot be carried over when a save of the details stops
+    to ask whether to tell the registrants. With `remove`, the logo goes."""
+    event = event_or_404(slug)
+    removing = "remove" in request.form
+    upload = request.files.get("logo")
+    image = upload.read(programme.PHOTO_MAX_BYTES + 1) if upload and upload.filename else None
+    if image is None and not removing:
+        flash(_("Choose an image file first."), "error")
+        return redirect(url_for("admin.event_edit", slug=slug, _anchor="logo"))
+    try:
+        programme.set_organiser_logo(event.id, None if removing else image)
+    except programme.ProgrammeError as error:
+        flash(error.problems["logo"], "error")
+    else:
+        flash(_("Logo removed.") if "remove" in request.form else _("Logo saved."), "success")
+    return redirect(url_for("admin.event_edit", slug=slug, _anchor="logo"))
 
 
 @bp.post("/events/<slug>/delete")
@@ -101,4 +122,4 @@ def dashboard(slug: str):
         activity=recent_entries(event_id=event.id, limit=15))
 
 
-from seminar.admin import programme_views, registrant_views  # noqa: E402,F401  (they add routes to `bp`)
+from seminar.admin import list_views, programme_views, registrant_views  # noqa: E402,F401  (they add routes to `bp`)

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from seminar.accounts.access import require_roles
 from seminar.accounts.models import Role
+from seminar.audit.describe import ACTION_FAMILIES
 from seminar.audit.services import recent_entries
 from seminar.events.services import list_events
 
@@ -21,4 +22,4 @@ def log():
                              limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     events = {e.id: e for e in list_events()}
     return render_template("audit/log.html", entries=entries[:PAGE_SIZE], has_more=len(entries) > PAGE_SIZE,
-                           page=page, events=events, event_id=event_id)
+                           page=page, events=events, event_id=event_id, families=ACTION_FAMILIES)

@@ -18,6 +18,7 @@ validated colours, never text people typed.
 
 from __future__ import annotations
 
+import base64
 import ctypes.util
 import hashlib
 import json
@@ -107,6 +108,7 @@ class BadgeData:
     checkin_code: str
     round_tables_heading: str = ""
     round_tables: tuple[RoundTable, ...] = field(default_factory=tuple)
+    organiser_logo: str = ""  # a data: URL, or empty
 
     def cache_key(self, badge_format: BadgeFormat) -> str:
         """The hash of everything on this badge, its format and the design: its name in the cache."""
@@ -115,7 +117,7 @@ class BadgeData:
     def background_key(self, badge_format: BadgeFormat) -> str:
         """The hash of the part badges share: event, category, language, format and design."""
         return _digest("background", [self.locale, self.event_title, self.event_date, self.category_label,
-                                      self.category_colour], badge_format.name)
+                                      self.category_colour, self.organiser_logo], badge_format.name)
 
 
 def _digest(*parts) -> str:
@@ -519,12 +521,12 @@ def badge_data(registration, *, locale: str | None = None) -> BadgeData:
 
     The round tables are those in which the registrant holds a confirmed seat.
     """
-    from babel.dates import format_date, format_time
     from flask import current_app
     from flask_babel import force_locale, gettext
 
     from seminar.badges.codes import make_checkin_code
     from seminar.events.models import SessionKind
+    from seminar.formatting import local_date, local_time
     from seminar.registration.models import SeatStatus
 
     locale = locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
@@ -535,7 +537,7 @@ def badge_data(registration, *, locale: str | None = None) -> BadgeData:
     ]
     seats.sort(key=lambda seat: (seat.session.starts_at, seat.session.position))
     tables = tuple(
-        RoundTable(format_time(event.local(seat.session.starts_at), "short", locale=locale), seat.session.title)
+        RoundTable(local_time(seat.session.starts_at, event.timezone, locale), seat.session.text("title", locale))
         for seat in seats
     )
     category = registration.category
@@ -544,8 +546,8 @@ def badge_data(registration, *, locale: str | None = None) -> BadgeData:
     return BadgeData(
         registration_id=registration.id,
         locale=locale,
-        event_title=event.title,
-        event_date=format_date(event.local(event.starts_at), "long", locale=locale),
+        event_title=event.text("title", locale),
+        event_date=local_date(event.starts_at, event.timezone, "long", locale),
         first_name=registration.first_name.strip(),
         last_name=registration.last_name.strip(),
         organisation=(registration.organisation or "").strip(),
@@ -554,4 +556,19 @@ def badge_data(registration, *, locale: str | None = None) -> BadgeData:
         checkin_code=make_checkin_code(registration),
         round_tables_heading=heading,
         round_tables=tables,
+        organiser_logo=_logo_url(event),
     )
+
+
+def _logo_url(event) -> str:
+    """The organiser's logo as a data: URL (badges load nothing from the network), made once per event."""
+    if not event.organiser_logo_mimetype:
+        return ""
+    cached = _LOGO_URLS.get(event.id)
+    if cached is None or cached[0] != event.updated_at:
+        encoded = base64.b64encode(event.organiser_logo or b"").decode("ascii")
+        cached = _LOGO_URLS[event.id] = (event.updated_at, f"data:{event.organiser_logo_mimetype};base64,{encoded}")
+    return cached[1]
+
+
+_LOGO_URLS: dict[int, tuple] = {}

@@ -12,6 +12,11 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def _texts(obj, *fields: str) -> dict:
+    """Each public text with its English twin under the same key suffixed `_en` (empty when not translated)."""
+    return {key: getattr(obj, key) for field in fields for key in (field, f"{field}_en")}
+
+
 def _counts(occ: Occupancy) -> dict:
     return {
         "capacity": occ.capacity,
@@ -25,8 +30,7 @@ def _session(event: Event, session: Session, occ: Occupancy) -> dict:
     return {
         "id": session.id,
         "kind": session.kind.value,
-        "title": session.title,
-        "description": session.description,
+        **_texts(session, "title", "description"),
         "starts_at": iso(event.local(session.starts_at)),
         "ends_at": iso(event.local(session.ends_at)),
         "room": session.room.name if session.room else None,
@@ -36,6 +40,7 @@ def _session(event: Event, session: Session, occ: Occupancy) -> dict:
             {
                 "id": link.speaker.id,
                 "name": link.speaker.name,
+                **_texts(link.speaker, "title"),
                 "affiliation": link.speaker.affiliation,
                 "role": link.role.value,
             }
@@ -48,9 +53,7 @@ def event_to_json(event: Event, occupancy: EventOccupancy) -> dict:
     venue = event.venue
     return {
         "slug": event.slug,
-        "title": event.title,
-        "subtitle": event.subtitle,
-        "organiser": event.organiser,
+        **_texts(event, "title", "subtitle", "description", "organiser"),
         "starts_at": iso(event.local(event.starts_at)),
         "ends_at": iso(event.local(event.ends_at)),
         "timezone": event.timezone,
@@ -61,6 +64,7 @@ def event_to_json(event: Event, occupancy: EventOccupancy) -> dict:
             "postal_code": venue.postal_code if venue else None,
             "city": venue.city if venue else None,
             "country": venue.country if venue else None,
+            **(_texts(venue, "access_notes", "accessibility_notes") if venue else {}),
         },
         "registration": {
             "open": event.registration_is_open(),

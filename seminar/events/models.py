@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,20 +46,48 @@ class OrganisationKind(enum.Enum):
     other = "other"
 
 
+def in_language(obj, field: str, locale: str) -> str:
+    """A bilingual text (`field` in French, `field_en` in English) in the reader's language, falling back to
+    the other language when that one is empty."""
+    french, english = getattr(obj, field), getattr(obj, f"{field}_en")
+    if str(locale).startswith("en"):
+        return english or french
+    return french or english
+
+
+def _english(length: int | None = None):
+    """The English twin of a French text column: empty until someone translates it."""
+    return mapped_column(String(length) if length else Text, default="", server_default="")
+
+
+class Bilingual:
+    """Models whose public texts have a French value and an English `_en` twin."""
+
+    def text(self, field: str, locale: str) -> str:
+        return in_language(self, field, locale)
+
+
 def _event_start(context) -> datetime:
     """The default closing time of registration, for an INSERT that gives none: the event's start."""
     return context.get_current_parameters()["starts_at"]
 
 
-class Event(db.Model):
+class Event(Bilingual, db.Model):
     __tablename__ = "event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = _english(200)
     subtitle: Mapped[str] = mapped_column(String(300), default="")
+    subtitle_en: Mapped[str] = _english(300)
     description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = _english()
     organiser: Mapped[str] = mapped_column(String(200), default="")
+    organiser_en: Mapped[str] = _english(200)
+    # The organiser's logo, shown on the pages, e-mails and badges (PNG or JPEG, prepared like speaker photos).
+    organiser_logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    organiser_logo_mimetype: Mapped[str | None] = mapped_column(String(50))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
@@ -103,6 +131,11 @@ class Event(db.Model):
         """A stored (UTC) time in the event's own timezone."""
         return moment.astimezone(self.tz)
 
+    def mail_identity(self, locale: str) -> dict[str, str]:
+        """Who the event's e-mails come from: the organiser's name, and its contact address for replies
+        (the keywords of `seminar.mail.outbox.enqueue` and `write`)."""
+        return {"sender_name": self.text("organiser", locale), "reply_to": self.contact_email}
+
     def registration_is_open(self, now: datetime | None = None) -> bool:
         return registration_open_between(self.registration_opens_at, self.registration_closes_at, now)
 
@@ -125,7 +158,7 @@ def registration_open_between(opens_at: datetime | None, closes_at: datetime | N
     return not (closes_at and now >= closes_at)
 
 
-class Venue(db.Model):
+class Venue(Bilingual, db.Model):
     __tablename__ = "venue"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,7 +169,9 @@ class Venue(db.Model):
     city: Mapped[str] = mapped_column(String(120), default="")
     country: Mapped[str] = mapped_column(String(120), default="France")
     access_notes: Mapped[str] = mapped_column(Text, default="")
+    access_notes_en: Mapped[str] = _english()
     accessibility_notes: Mapped[str] = mapped_column(Text, default="")
+    accessibility_notes_en: Mapped[str] = _english()
     map_url: Mapped[str] = mapped_column(String(500), default="")
 
     event: Mapped[Event] = relationship(back_populates="venue")
@@ -162,7 +197,7 @@ class Room(db.Model):
     venue: Mapped[Venue] = relationship(back_populates="rooms")
 
 
-class Session(db.Model):
+class Session(Bilingual, db.Model):
     """A slot of the programme: plenary, round table, break or other."""
 
     __tablename__ = "session"
@@ -171,7 +206,9 @@ class Session(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     kind: Mapped[SessionKind] = mapped_column(enum_column(SessionKind))
     title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = _english(300)
     description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = _english()
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"))
@@ -202,21 +239,30 @@ class Session(db.Model):
         return [link.speaker for link in self.speaker_links if link.role is role]
 
 
-class Speaker(db.Model):
+class Speaker(Bilingual, db.Model):
     __tablename__ = "speaker"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Function or profession ("oncologue", "Président"), shown after the name: "Zoë L'Hôpital, oncologue (CHU)".
     title: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str] = _english(200)
     affiliation: Mapped[str] = mapped_column(String(300), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
+    bio_en: Mapped[str] = _english()
     photo: Mapped[bytes | None] = mapped_column(deferred=True)
     photo_mimetype: Mapped[str | None] = mapped_column(String(50))
     # An organisation taking part as such (panels may list participating organisations).
     is_organisation: Mapped[bool] = mapped_column(default=False)
 
     event: Mapped[Event] = relationship(back_populates="speakers")
+
+    def credit(self, locale: str) -> str:
+        """How the programme names a speaker: "Zoë L'Hôpital, oncologue (CHU de Lyon)"."""
+        function = self.text("title", locale)
+        name = f"{self.name}, {function}" if function else self.name
+        return f"{name} ({self.affiliation})" if self.affiliation else name
     session_links: Mapped[list[SessionSpeaker]] = relationship(
         back_populates="speaker", cascade="all, delete-orphan"
     )
@@ -236,7 +282,7 @@ class SessionSpeaker(db.Model):
     speaker: Mapped[Speaker] = relationship(back_populates="session_links")
 
 
-class Category(db.Model):
+class Category(Bilingual, db.Model):
     """An attendee category offered by an event's registration form (shown on badges)."""
 
     __tablename__ = "category"
@@ -253,10 +299,10 @@ class Category(db.Model):
     event: Mapped[Event] = relationship(back_populates="categories")
 
     def label_for(self, locale: str) -> str:
-        return self.label_en if locale.startswith("en") and self.label_en else self.label
+        return self.text("label", locale)
 
 
-class Organisation(db.Model):
+class Organisation(Bilingual, db.Model):
     """An organisation taking part in or invited to the event (the cancéropôles, partners…)."""
 
     __tablename__ = "organisation"
@@ -265,19 +311,21 @@ class Organisation(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind))
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = _english(200)
     url: Mapped[str] = mapped_column(String(300), default="")
     position: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="organisations")
 
 
-class PressContact(db.Model):
+class PressContact(Bilingual, db.Model):
     __tablename__ = "press_contact"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(200), default="")
+    role_en: Mapped[str] = _english(200)
     phone: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     position: Mapped[int] = mapped_column(default=0)

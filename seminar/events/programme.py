@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
@@ -40,7 +41,7 @@ from seminar.events.models import (
     registration_outlasts_event,
 )
 from seminar.extensions import db, utcnow
-from seminar.text import RefusedText, clean_text
+from seminar.text import RefusedText, clean_text, fold
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 # Accepted on upload; also served, for photos stored before they were re-encoded.
@@ -102,6 +103,10 @@ class EventDetails:
     description: str = ""
     organiser: str = ""
     contact_email: str = ""
+    title_en: str = ""
+    subtitle_en: str = ""
+    description_en: str = ""
+    organiser_en: str = ""
     capacity: int | None = None
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None  # None: when the event starts
@@ -121,6 +126,8 @@ class VenueDetails:
     access_notes: str = ""
     accessibility_notes: str = ""
     map_url: str = ""
+    access_notes_en: str = ""
+    accessibility_notes_en: str = ""
 
 
 @dataclass
@@ -130,6 +137,8 @@ class SessionDetails:
     starts_at: datetime
     ends_at: datetime
     description: str = ""
+    title_en: str = ""
+    description_en: str = ""
     room_id: int | None = None
     capacity: int | None = None
     position: int = 0
@@ -142,6 +151,8 @@ class SpeakerDetails:
     affiliation: str = ""
     bio: str = ""
     is_organisation: bool = False
+    title_en: str = ""
+    bio_en: str = ""
 
 
 def localise(moment: datetime, timezone: str) -> datetime:
@@ -176,16 +187,24 @@ def _apply(obj, details) -> None:
 # column keeps line breaks and is bounded as its form bounds it; any other is one line, as long as its column.
 _TEXTS = {
     EventDetails: (Event, {"title": _l("Title"), "subtitle": _l("Subtitle"), "description": _l("Description"),
-                           "organiser": _l("Organiser"), "contact_email": _l("Contact e-mail")}),
+                           "organiser": _l("Organiser"), "contact_email": _l("Contact e-mail"),
+                           "title_en": _l("Title in English"), "subtitle_en": _l("Subtitle in English"),
+                           "description_en": _l("Description in English"),
+                           "organiser_en": _l("Organiser in English")}),
     VenueDetails: (Venue, {"name": _l("Name"), "street_address": _l("Street address"),
                            "postal_code": _l("Postal code"), "city": _l("City"), "country": _l("Country"),
                            "access_notes": _l("How to get there"), "accessibility_notes": _l("Accessibility"),
-                           "map_url": _l("Map link")}),
-    SessionDetails: (Session, {"title": _l("Title"), "description": _l("Theme and description")}),
+                           "map_url": _l("Map link"), "access_notes_en": _l("How to get there, in English"),
+                           "accessibility_notes_en": _l("Accessibility, in English")}),
+    SessionDetails: (Session, {"title": _l("Title"), "description": _l("Theme and description"),
+                               "title_en": _l("Title in English"),
+                               "description_en": _l("Theme and description in English")}),
     SpeakerDetails: (Speaker, {"name": _l("Name"), "title": _l("Title or function"),
-                               "affiliation": _l("Affiliation"), "bio": _l("Biography")}),
+                               "affiliation": _l("Affiliation"), "bio": _l("Biography"),
+                               "title_en": _l("Function in English"), "bio_en": _l("Biography in English")}),
 }
 LONG_TEXT_LIMITS = {"description": 20_000, "access_notes": 5_000, "accessibility_notes": 5_000, "bio": 10_000}
+LONG_TEXT_LIMITS.update({f"{name}_en": limit for name, limit in LONG_TEXT_LIMITS.items()})
 
 
 def clean_texts(texts: dict[str, tuple]) -> dict[str, str]:
@@ -279,6 +298,20 @@ def update_event(event_id: int, details: EventDetails, *, notify: bool | None = 
     return event
 
 
+def set_organiser_logo(event_id: int, logo: bytes | None) -> None:
+    """Store the organiser's logo (an uploaded image, checked and re-encoded as speaker photos are), or remove it
+    (None). The pages and badges show it; nothing is sent to the registrants."""
+    try:
+        prepared = prepare_photo(logo) if logo else (None, None)
+    except ProgrammeError as refused:
+        raise ProgrammeError({"logo": refused.problems["photo"]}) from None
+    with write_transaction():
+        event = db.session.get(Event, event_id)
+        event.organiser_logo, event.organiser_logo_mimetype = prepared
+        record("event.update", event_id=event_id, target_type="event", target_id=event_id,
+               details={"logo": "new" if logo else "removed"})
+
+
 def delete_event(event_id: int) -> None:
     """Delete the event and everything in it; before it has ended, its registrants' invites are cancelled."""
     with write_transaction():
@@ -357,7 +390,7 @@ def delete_room(event_id: int, room_id: int) -> None:
 
 # Sessions -------------------------------------------------------------------------------------------
 
-def _check_session(event: Event, details: SessionDetails, session_id: int | None) -> None:
+def _session_problems(event: Event, details: SessionDetails, session_id: int | None) -> dict[str, str]:
     problems = {}
     if not details.title.strip():
         problems["title"] = _("The session needs a title.")
@@ -387,8 +420,7 @@ def _check_session(event: Event, details: SessionDetails, session_id: int | None
                     "The room is already used by “%(title)s” from %(start)s to %(end)s.",
                     title=clash.title, start=event.local(clash.starts_at).strftime("%H:%M"),
                     end=event.local(clash.ends_at).strftime("%H:%M"))
-    if problems:
-        raise ProgrammeError(problems)
+    return problems
 
 
 def _check_capacity(capacity: int | None, confirmed: int) -> None:
@@ -402,38 +434,45 @@ def _raised(old: int | None, new: int | None) -> bool:
     return old is not None and (new is None or new > old)
 
 
-def create_session(event_id: int, details: SessionDetails) -> Session:
-    details = _cleaned(details)
+def create_session(event_id: int, details: SessionDetails, *, speakers: Sequence[SpeakerLine] = ()) -> Session:
+    """Validates and saves a new session with its `speakers` (rows naming nobody are skipped), in one transaction."""
+    details, speakers = _cleaned_session(details, speakers)
     with write_transaction():
         event = db.session.get(Event, event_id)
-        _check_session(event, details, None)
+        people = _checked_session(event, details, None, speakers)
         session = Session(event_id=event_id)
         _apply(session, details)
         db.session.add(session)
         db.session.flush()
         record("session.create", event_id=event_id, target_type="session", target_id=session.id,
                details={"title": session.title, "starts_at": session.starts_at.isoformat()})
+        _save_speakers(session, people)
     return session
 
 
-def update_session(session_id: int, details: SessionDetails, *, notify: bool | None = True) -> Session:
+def update_session(session_id: int, details: SessionDetails, *, notify: bool | None = True,
+                   speakers: Sequence[SpeakerLine] = ()) -> Session:
     """Validates and saves a session. Time, room or title changes raise its sequence and queue calendar
     updates; capacity cannot drop below the confirmed seats, and a raise promotes from the waiting list
-    (`signals.capacity_raised`, in this transaction). `notify` as in `update_event`: its confirmed attendees."""
-    details = _cleaned(details)
+    (`signals.capacity_raised`, in this transaction). `notify` as in `update_event`: its confirmed attendees.
+    `speakers`: rows to add, change (`role`, `position`) or take off (`remove`); speakers of the session that no
+    row names stay as they are. As with `set_speaker_role`, a change of speakers alone is not announced (the
+    invites list them, but only a time, room or title change is sent); an update sent with it shows them."""
+    details, speakers = _cleaned_session(details, speakers)
     with write_transaction(), _notifying(bool(notify)):
         event_id = db.session.scalar(select(Session.event_id).where(Session.id == session_id))
         event = _lock_event(event_id)
         session = db.session.scalar(select(Session).where(Session.id == session_id).with_for_update(key_share=True)
                                     .execution_options(populate_existing=True))
-        _check_session(event, details, session_id)
+        people = _checked_session(event, details, session_id, speakers)
         _check_capacity(details.capacity, session.confirmed_count)
         raised = _raised(session.capacity, details.capacity)
         changed = _changes(session, details)
-        announced = bool(changed.keys() & {"starts_at", "ends_at", "room_id", "title"})
+        announced = bool(changed.keys() & {"starts_at", "ends_at", "room_id", "title", "title_en"})
         if announced:
             _ask_first(notify, session.confirmed_count)
         _apply(session, details)
+        _save_speakers(session, people)  # before the announcement: the updated invites list the speakers
         if announced:
             db.session.flush()
             _announce_session(session)
@@ -444,6 +483,125 @@ def update_session(session_id: int, details: SessionDetails, *, notify: bool | N
             db.session.flush()
             signals.capacity_raised.send(event_id=event.id, session_id=session.id)
     return session
+
+
+# A session's speakers, as its form's rows give them ---------------------------------------------------
+
+@dataclass
+class SpeakerLine:
+    """One row of a session's speakers: a speaker of the event (`speaker_id`) or a new person (`name`, with their
+    function `title` and `affiliation`), their `role` and `position` in the session; `remove` takes them off."""
+
+    speaker_id: int | None
+    name: str = ""
+    title: str = ""
+    affiliation: str = ""
+    role: SpeakerRole = SpeakerRole.speaker
+    position: int = 0
+    remove: bool = False
+
+
+_LINE_TEXTS = ("name", "title", "affiliation")
+
+
+def _line_key(index: int, name: str) -> str:
+    """Where a row's problem is shown: "speakers-1-name" (the row's place in the list given, from 0)."""
+    return f"speakers-{index}-{name}"
+
+
+def _cleaned_session(details: SessionDetails, speakers: Sequence[SpeakerLine]
+                     ) -> tuple[SessionDetails, list[SpeakerLine]]:
+    """`details` and the rows with their typed texts cleaned; every refused text of both at once."""
+    problems = {}
+    try:
+        details = _cleaned(details)
+    except ProgrammeError as refused:
+        problems.update(refused.problems)
+    labels = _TEXTS[SpeakerDetails][1]
+    texts = {_line_key(i, name): _text(Speaker, name, labels[name], getattr(line, name))
+             for i, line in enumerate(speakers) for name in _LINE_TEXTS}
+    try:
+        cleaned = clean_texts(texts)
+    except ProgrammeError as refused:
+        problems.update(refused.problems)
+    if problems:
+        raise ProgrammeError(problems)
+    return details, [replace(line, **{name: cleaned[_line_key(i, name)] for name in _LINE_TEXTS})
+                     for i, line in enumerate(speakers)]
+
+
+def _checked_session(event: Event, details: SessionDetails, session_id: int | None,
+                     speakers: list[SpeakerLine]) -> list[tuple[SpeakerLine, Speaker | None]]:
+    """The session's problems and its rows' at once (ProgrammeError), else each row naming someone with its
+    speaker (None: a new person to create)."""
+    problems = _session_problems(event, details, session_id)
+    people, row_problems = _people_of(event.id, speakers)
+    problems.update(row_problems)
+    if problems:
+        raise ProgrammeError(problems)
+    return people
+
+
+def _people_of(event_id: int, speakers: list[SpeakerLine]
+               ) -> tuple[list[tuple[SpeakerLine, Speaker | None]], dict[str, str]]:
+    """Each row naming someone, with the speaker it names: a speaker of the event, chosen or named (case and
+    accents ignored), or None for a new person; and the rows' problems. A row naming nobody is skipped."""
+    by_name = {fold(s.name): s for s in db.session.scalars(select(Speaker).where(Speaker.event_id == event_id))}
+    people, problems, seen = [], {}, set()
+    for i, line in enumerate(speakers):
+        if line.speaker_id is None and not line.name:
+            if line.title or line.affiliation:
+                problems[_line_key(i, "name")] = _("Type the new person's name, or choose a speaker of the event.")
+            continue
+        if line.speaker_id is not None and line.name:
+            problems[_line_key(i, "name")] = _("Choose a speaker of the event or type a new person, not both.")
+            continue
+        field = "speaker_id" if line.speaker_id is not None else "name"
+        speaker = (_owned(Speaker, line.speaker_id, event_id, missing=None) if line.speaker_id is not None
+                   else by_name.get(fold(line.name)))
+        if line.speaker_id is not None and speaker is None:
+            problems[_line_key(i, field)] = _("Choose a speaker of this event.")
+            continue
+        who = speaker.id if speaker is not None else fold(line.name)
+        if who in seen:
+            problems[_line_key(i, field)] = _("This speaker is already on another row.")
+            continue
+        seen.add(who)
+        people.append((line, speaker))
+    return people, problems
+
+
+def _save_speakers(session: Session, people: list[tuple[SpeakerLine, Speaker | None]]) -> None:
+    """Create the new people, then add, change or take off each row's speaker in `session`, with an audit entry
+    per change (as `save_speaker`, `set_speaker_role` and `remove_speaker_role` record them)."""
+    if not people:
+        return
+    links = {link.speaker_id: link for link in session.speaker_links}
+    for line, speaker in people:
+        link = links.get(speaker.id) if speaker is not None else None
+        if line.remove:
+            if link is not None:
+                record("session.speaker_removed", event_id=session.event_id, target_type="session",
+                       target_id=session.id, details={"speaker": speaker.name})
+                session.speaker_links.remove(link)
+            continue
+        if speaker is None:
+            speaker = Speaker(event_id=session.event_id, name=line.name, title=line.title,
+                              affiliation=line.affiliation)
+            db.session.add(speaker)
+            db.session.flush()
+            record("speaker.create", event_id=session.event_id, target_type="speaker", target_id=speaker.id,
+                   details={"name": speaker.name})
+        if link is None:
+            link = SessionSpeaker(session=session, speaker=speaker)
+            db.session.add(link)
+        elif (link.role, link.position) == (line.role, line.position):
+            continue
+        link.role, link.position = line.role, line.position
+        record("session.speaker", event_id=session.event_id, target_type="session", target_id=session.id,
+               details={"speaker": speaker.name, "role": line.role.value})
+    db.session.flush()
+    db.session.expire(session, ["speaker_links"])  # read again in the programme's order (role, position)
 
 
 def delete_session(event_id: int, session_id: int) -> None:
@@ -601,8 +759,9 @@ def _owned(model, object_id: int | None, event_id: int, missing=_MISSING):
 # What the event's own invite shows (seminar.ical.calendar.event_invite), and what the round tables' invites
 # show of the event (its address in their links, its organiser, its time zone); the venue is on both.
 _EVENT_INVITE_FIELDS = frozenset({"slug", "title", "subtitle", "description", "starts_at", "ends_at", "timezone",
-                                  "organiser", "contact_email"})
-_SESSION_INVITE_FIELDS = frozenset({"slug", "timezone", "organiser", "contact_email"})
+                                  "organiser", "contact_email", "title_en", "subtitle_en", "description_en",
+                                  "organiser_en"})
+_SESSION_INVITE_FIELDS = frozenset({"slug", "timezone", "organiser", "contact_email", "organiser_en"})
 
 
 def _update_invites(event: Event, *, event_invite: bool, session_invites: bool) -> None:

@@ -43,19 +43,20 @@ CANCEROPOLES = [
 ]
 
 INVITED = [
-    (OrganisationKind.elected_officials, "Élus nationaux"),
-    (OrganisationKind.founding_member, "Inserm"),
-    (OrganisationKind.founding_member, "CNRS"),
-    (OrganisationKind.founding_member, "CHU"),
-    (OrganisationKind.founding_member, "CLCC"),
-    (OrganisationKind.local_authority, "Régions"),
-    (OrganisationKind.local_authority, "Métropoles"),
-    (OrganisationKind.patient_association, "Fondation ARC"),
-    (OrganisationKind.patient_association, "Ligue contre le cancer"),
-    (OrganisationKind.technology_transfer, "Sociétés d'Accélération du Transfert de Technologies (SATT)"),
-    (OrganisationKind.technology_transfer, "Inserm Transfert"),
-    (OrganisationKind.technology_transfer, "CNRS Innovation (CNRS valorisation)"),
-    (OrganisationKind.technology_transfer, "MATWIN"),
+    (OrganisationKind.elected_officials, "Élus nationaux", "National elected officials"),
+    (OrganisationKind.founding_member, "Inserm", ""),
+    (OrganisationKind.founding_member, "CNRS", ""),
+    (OrganisationKind.founding_member, "CHU", "University hospitals (CHU)"),
+    (OrganisationKind.founding_member, "CLCC", "Cancer centres (CLCC)"),
+    (OrganisationKind.local_authority, "Régions", "Regions"),
+    (OrganisationKind.local_authority, "Métropoles", "Metropolitan areas"),
+    (OrganisationKind.patient_association, "Fondation ARC", ""),
+    (OrganisationKind.patient_association, "Ligue contre le cancer", "Ligue contre le cancer (French cancer league)"),
+    (OrganisationKind.technology_transfer, "Sociétés d'Accélération du Transfert de Technologies (SATT)",
+     "Technology transfer acceleration companies (SATT)"),
+    (OrganisationKind.technology_transfer, "Inserm Transfert", ""),
+    (OrganisationKind.technology_transfer, "CNRS Innovation (CNRS valorisation)", ""),
+    (OrganisationKind.technology_transfer, "MATWIN", ""),
 ]
 
 CATEGORIES = [
@@ -74,20 +75,27 @@ CATEGORIES = [
     ("other", "Autre", "Other", "#555555"),
 ]
 
+# (title, theme) in French, then in English.
 ROUND_TABLES = [
     (
         "Table ronde 1 : optimiser l'impact des actions structurantes",
         "Les stratégies à développer pour optimiser l'impact des actions structurantes des cancéropôles.",
+        "Round table 1: making the most of structuring actions",
+        "Strategies to increase the impact of the cancéropôles' structuring actions.",
     ),
     (
         "Table ronde 2 : les patients et la recherche",
         "Les implications des patients dans les activités des cancéropôles, et plus généralement "
         "dans la recherche en cancérologie.",
+        "Round table 2: patients and research",
+        "How patients take part in the cancéropôles' activities, and in cancer research generally.",
     ),
     (
         "Table ronde 3 : créer de la valeur dans les territoires",
         "La contribution des cancéropôles à la création de valeur dans leurs territoires au niveau "
         "économique, sociétal et humain.",
+        "Round table 3: creating value in the regions",
+        "The cancéropôles' contribution to economic, social and human value in their regions.",
     ),
 ]
 
@@ -101,6 +109,16 @@ DESCRIPTION = (
     "tables rondes ont pour objectif d'identifier de nouveaux leviers ou de nouvelles actions à mettre en "
     "œuvre dans une optique d'amélioration du service rendu aux chercheurs, au bénéfice des patients "
     "atteints de cancer."
+)
+
+
+DESCRIPTION_EN = (
+    "Created in 2003 under the first national Cancer Plan, the seven cancéropôles structure cancer research "
+    "at regional and interregional level. Supported by the Institut national du cancer since 2005 and "
+    "accredited since 2011, they form, with the SIRIC and the CLIP², a unique system of support for research.\n\n"
+    "For their 20th anniversary, the Institut national du cancer brings together everyone involved to review "
+    "their most remarkable achievements and to look ahead together. The round tables aim to identify new "
+    "levers and actions that improve the service offered to researchers, for the benefit of people with cancer."
 )
 
 
@@ -157,9 +175,13 @@ def _create(day: date) -> Event:
     event = Event(
         slug=SLUG,
         title="20 ans des cancéropôles : bilan, enjeux, perspectives",
+        title_en="20 years of the cancéropôles: review, challenges, outlook",
         subtitle="Les cancéropôles, acteurs majeurs de la structuration de la recherche dans les territoires",
+        subtitle_en="The cancéropôles, key players in structuring research across France's regions",
         description=DESCRIPTION,
+        description_en=DESCRIPTION_EN,
         organiser="Institut national du cancer",
+        organiser_en="French National Cancer Institute (Institut national du cancer)",
         timezone="Europe/Paris",
         starts_at=_at(day, *OPENING),
         ends_at=_at(day, 17, 0),
@@ -177,34 +199,42 @@ def _create(day: date) -> Event:
         city="Paris",
         country="France",
         access_notes="Métro ligne 14 : Cour Saint-Émilion (5 minutes à pied).",
+        access_notes_en="Metro line 14: Cour Saint-Émilion (a 5-minute walk).",
         accessibility_notes="Merci d'indiquer vos besoins d'accessibilité lors de l'inscription.",
+        accessibility_notes_en="Please tell us your accessibility needs when you register.",
         map_url="https://www.openstreetmap.org/search?query=17%20rue%20de%20l%27Aubrac%2075012%20Paris",
     )
     plenary_room = Room(name="Salle plénière", capacity=300)
     venue.rooms = [plenary_room, Room(name="Espace déjeuner", capacity=300)]
     event.venue = venue
 
-    ifrah = Speaker(name="Norbert Ifrah", title="Pr", affiliation="Président, Institut national du cancer")
-    breton = Speaker(name="Thierry Breton", affiliation="Directeur général, Institut national du cancer")
+    ifrah = Speaker(name="Norbert Ifrah", title="président", title_en="President",
+                    affiliation="Institut national du cancer")
+    breton = Speaker(name="Thierry Breton", title="directeur général", title_en="Chief Executive",
+                     affiliation="Institut national du cancer")
     inca = Speaker(name="Institut national du cancer", affiliation="", is_organisation=True)
     canceropoles = [Speaker(name=name, is_organisation=True) for name in CANCEROPOLES]
     event.speakers = [ifrah, breton, inca, *canceropoles]
 
-    def slot(kind, title, start, end, description="", room=plenary_room, capacity=None, position=0):
+    def slot(kind, title, start, end, description="", room=plenary_room, capacity=None, position=0, english=("", "")):
         return Session(kind=kind, title=title, description=description, starts_at=start, ends_at=end,
-                       room=room, capacity=capacity, position=position)
+                       room=room, capacity=capacity, position=position, title_en=english[0],
+                       description_en=english[1])
 
     opening = slot(SessionKind.plenary, "Ouverture du séminaire", _at(day, 9, 30), _at(day, 10, 0),
-                   "Allocutions d'ouverture du président et du directeur général de l'Institut national du cancer.")
+                   "Allocutions d'ouverture du président et du directeur général de l'Institut national du cancer.",
+                   english=("Opening of the seminar", "Opening addresses by the President and the Chief Executive "
+                            "of the Institut national du cancer."))
     opening.speaker_links = [
         SessionSpeaker(speaker=ifrah, role=SpeakerRole.speaker, position=0),
         SessionSpeaker(speaker=breton, role=SpeakerRole.speaker, position=1),
     ]
     round_table_times = [((10, 0), (11, 15)), ((11, 30), (12, 45)), ((14, 15), (15, 30))]
     round_tables = []
-    for index, ((title, theme), (start, end)) in enumerate(zip(ROUND_TABLES, round_table_times, strict=True)):
+    for index, ((title, theme, *english), (start, end)) in enumerate(
+            zip(ROUND_TABLES, round_table_times, strict=True)):
         table = slot(SessionKind.round_table, title, _at(day, *start), _at(day, *end), theme, capacity=120,
-                     position=index)
+                     position=index, english=english)
         table.speaker_links = [SessionSpeaker(speaker=inca, role=SpeakerRole.moderator, position=0)] + [
             SessionSpeaker(speaker=c, role=SpeakerRole.panellist, position=i + 1) for i, c in enumerate(canceropoles)
         ]
@@ -212,17 +242,20 @@ def _create(day: date) -> Event:
 
     event.sessions = [
         slot(SessionKind.break_, "Accueil des participants", _at(day, 9, 0), _at(day, 9, 30),
-             "Accueil et remise des badges."),
+             "Accueil et remise des badges.", english=("Welcome", "Arrival and badges.")),
         opening,
         round_tables[0],
-        slot(SessionKind.break_, "Pause", _at(day, 11, 15), _at(day, 11, 30)),
+        slot(SessionKind.break_, "Pause", _at(day, 11, 15), _at(day, 11, 30), english=("Break", "")),
         round_tables[1],
         slot(SessionKind.break_, "Déjeuner", _at(day, 12, 45), _at(day, 14, 15),
-             room=venue.rooms[1]),
+             room=venue.rooms[1], english=("Lunch", "")),
         round_tables[2],
         slot(SessionKind.plenary, "Synthèse et perspectives, clôture", _at(day, 15, 30), _at(day, 16, 15),
-             "Synthèse des tables rondes et perspectives pour la labellisation 2023-2027."),
-        slot(SessionKind.other, "Cocktail", _at(day, 16, 15), _at(day, 17, 0), room=venue.rooms[1]),
+             "Synthèse des tables rondes et perspectives pour la labellisation 2023-2027.",
+             english=("Summary, outlook and closing", "Summary of the round tables and outlook for the 2023-2027 "
+                      "accreditation.")),
+        slot(SessionKind.other, "Cocktail", _at(day, 16, 15), _at(day, 17, 0), room=venue.rooms[1],
+             english=("Reception", "")),
     ]
     event.categories = [
         Category(code=code, label=fr, label_en=en, colour=colour, position=i)
@@ -230,11 +263,13 @@ def _create(day: date) -> Event:
     ]
     event.organisations = [
         Organisation(kind=OrganisationKind.canceropole, name=name, position=i) for i, name in enumerate(CANCEROPOLES)
-    ] + [Organisation(kind=kind, name=name, position=100 + i) for i, (kind, name) in enumerate(INVITED)]
+    ] + [Organisation(kind=kind, name=name, name_en=name_en, position=100 + i)
+         for i, (kind, name, name_en) in enumerate(INVITED)]
     event.press_contacts = [
-        PressContact(name="Lydia Dauzet", role="Responsable relations media",
+        PressContact(name="Lydia Dauzet", role="Responsable relations media", role_en="Head of media relations",
                      phone="01 41 10 14 44 / 06 20 72 11 25", email="presseinca@institutcancer.fr", position=0),
-        PressContact(name="Juliette Urvoy", role="Chargée de relations presse", phone="01 41 10 14 41",
+        PressContact(name="Juliette Urvoy", role="Chargée de relations presse", role_en="Press officer",
+                     phone="01 41 10 14 41",
                      email="presseinca@institutcancer.fr", position=1),
     ]
     return event

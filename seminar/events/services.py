@@ -58,3 +58,12 @@ def speaker_photo(slug: str, speaker_id: int) -> tuple[bytes, str] | None:
     if row is None or not row.photo or row.photo_mimetype not in PHOTO_FORMATS.values():
         return None
     return row.photo, row.photo_mimetype
+
+
+def organiser_logo(slug: str) -> tuple[bytes, str] | None:
+    """(image, MIME type) of the organiser's logo of the event `slug`, or None."""
+    row = db.session.execute(
+        select(Event.organiser_logo, Event.organiser_logo_mimetype).where(Event.slug == slug)).one_or_none()
+    if row is None or not row.organiser_logo or row.organiser_logo_mimetype not in PHOTO_FORMATS.values():
+        return None
+    return row.organiser_logo, row.organiser_logo_mimetype

@@ -199,6 +199,9 @@ def _insert_all(tables: dict[str, list[dict]], slug: str) -> ImportResult:
             values = _row_from_json(table, row, where, new_ids, staff)
             if table is Event.__table__:
                 _check_registration_window(values, where)
+                if values.get("organiser_logo"):
+                    values["organiser_logo"], values["organiser_logo_mimetype"] = _prepared_photo(
+                        values["organiser_logo"], where)
             if table is Speaker.__table__ and values.get("photo"):
                 values["photo"], values["photo_mimetype"] = _prepared_photo(values["photo"], where)
             if ids_kept:
@@ -241,8 +244,8 @@ def _check_registration_window(event: dict, where: str) -> None:
 
 
 def _prepared_photo(photo: bytes, where: str) -> tuple[bytes, str]:
-    """A speaker's photo as an upload would store it (checked, re-encoded, without metadata): a document
-    may hold anything, or photos stored before uploads were re-encoded."""
+    """A speaker's photo (or the organiser's logo) as an upload would store it (checked, re-encoded, without
+    metadata): a document may hold anything, or photos stored before uploads were re-encoded."""
     try:
         with force_locale("en"):  # this module's messages are in English
             return prepare_photo(photo)

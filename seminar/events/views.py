@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from seminar.events import services
 from seminar.events.api import event_to_json
+from seminar.events.lists import ORGANISATION_KIND_LABELS
 from seminar.events.models import Event, OrganisationKind, SessionKind
 from seminar.extensions import db
 from seminar.registration.occupancy import event_occupancy
@@ -41,6 +42,7 @@ def event_page(slug: str):
     return render_template(
         "events/event.html", event=event, occupancy=event_occupancy(event), organisations=organisations,
         round_tables=[s for s in event.sessions if s.kind is SessionKind.round_table],
+        kind_labels=ORGANISATION_KIND_LABELS,
     )
 
 
@@ -60,10 +62,18 @@ def speakers(slug: str):
 
 @bp.get("/events/<slug>/speakers/<int:speaker_id>/photo")
 def speaker_photo(slug: str, speaker_id: int):
-    photo = services.speaker_photo(slug, speaker_id)
-    if photo is None:
+    return _image(services.speaker_photo(slug, speaker_id))
+
+
+@bp.get("/events/<slug>/logo")
+def organiser_logo(slug: str):
+    return _image(services.organiser_logo(slug))
+
+
+def _image(found: tuple[bytes, str] | None) -> Response:
+    if found is None:
         abort(404)
-    image, mimetype = photo
+    image, mimetype = found
     response = Response(image, mimetype=mimetype)
     # A replaced photo keeps its URL: cached briefly, then revalidated with the ETag (304 when unchanged).
     response.headers["Cache-Control"] = "public, max-age=600"

@@ -36,7 +36,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, vCalAddress, vDatetime, vInt, vText, vUri
 from icalendar import Event as VEvent
 
-from seminar.events.models import Event, Session, SpeakerRole
+from seminar.events.models import Event, Session, SpeakerRole, in_language
 from seminar.ical.folding import to_ical
 from seminar.ical.timezones import vtimezone, vtimezone_ical
 from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
@@ -76,6 +76,11 @@ class Site:
         if registration is not None:
             parts.append(f"registration-{registration.id}")
         return f"{'-'.join(parts)}@{self.host}"
+
+
+def _tr(obj, field: str) -> str:
+    """A bilingual text in the language the calendar is written in (the reader's, or the registrant's)."""
+    return in_language(obj, field, str(get_locale()))
 
 
 def _text(value: str | None) -> str:
@@ -149,24 +154,23 @@ _ROLE_LABELS = {
 
 
 def _people(session: Session) -> list[str]:
-    """One line per role: "Moderator: Name (affiliation), …"."""
+    """One line per role: "Moderator: Name, function (affiliation), …"."""
     by_role: dict[SpeakerRole, list[str]] = {}
     for link in session.speaker_links:
         speaker = link.speaker
-        name = _line(f"{speaker.title} {speaker.name}")
-        affiliation = _line(speaker.affiliation)
-        by_role.setdefault(link.role, []).append(f"{name} ({affiliation})" if affiliation else name)
+        by_role.setdefault(link.role, []).append(_line(speaker.credit(str(get_locale()))))
     return [_("%(role)s: %(names)s", role=label(len(by_role[role])), names=", ".join(by_role[role]))
             for role, label in _ROLE_LABELS.items() if role in by_role]
 
 
 def _session_description(session: Session, url: str) -> str:
-    blocks = [_text(session.description), "\n".join(_people(session)), url]
+    blocks = [_text(_tr(session, "description")), "\n".join(_people(session)), url]
     return "\n\n".join(b for b in blocks if b)
 
 
 def _event_description(event: Event, url: str) -> str:
-    return "\n\n".join(b for b in (_line(event.subtitle), _text(event.description), url) if b)
+    texts = (_line(_tr(event, "subtitle")), _text(_tr(event, "description")), url)
+    return "\n\n".join(b for b in texts if b)
 
 
 def _vevent(event: Event, *, uid: str, sequence: int, dtstamp: datetime, starts_at: datetime, ends_at: datetime,
@@ -191,7 +195,7 @@ def _session_vevent(event: Event, session: Session, site: Site, *, uid: str, seq
                     dtstamp: datetime, status: str | None = None) -> VEvent:
     url = site.session_url(event, session)
     return _vevent(event, uid=uid, sequence=sequence, dtstamp=dtstamp, starts_at=session.starts_at,
-                   ends_at=session.ends_at, summary=_line(session.title),
+                   ends_at=session.ends_at, summary=_line(_tr(session, "title")),
                    description=_session_description(session, url), location=location_text(event, session),
                    url=url, status=status)
 
@@ -200,8 +204,8 @@ def _event_vevent(event: Event, site: Site, *, uid: str, sequence: int, dtstamp:
                   status: str | None = None) -> VEvent:
     url = site.event_url(event)
     return _vevent(event, uid=uid, sequence=sequence, dtstamp=dtstamp, starts_at=event.starts_at,
-                   ends_at=event.ends_at, summary=_line(event.title), description=_event_description(event, url),
-                   location=location_text(event), url=url, status=status)
+                   ends_at=event.ends_at, summary=_line(_tr(event, "title")),
+                   description=_event_description(event, url), location=location_text(event), url=url, status=status)
 
 
 def last_modified(event: Event, sessions: Iterable[Session] = ()) -> datetime:
@@ -213,12 +217,12 @@ def last_modified(event: Event, sessions: Iterable[Session] = ()) -> datetime:
 
 def programme_calendar(event: Event, site: Site) -> bytes:
     """The whole programme: one VEVENT per session."""
-    return _feed(event, event.sessions, site, _line(event.title))
+    return _feed(event, event.sessions, site, _line(_tr(event, "title")))
 
 
 def session_calendar(event: Event, session: Session, site: Site) -> bytes:
     """One session of the programme."""
-    return _feed(event, [session], site, f"{_line(session.title)} · {_line(event.title)}")
+    return _feed(event, [session], site, f"{_line(_tr(session, 'title'))} · {_line(_tr(event, 'title'))}")
 
 
 def _feed(event: Event, sessions: Iterable[Session], site: Site, name: str) -> bytes:
@@ -235,9 +239,10 @@ FEED_VEVENTS_MAX = 5000
 
 
 def _feed_vevent_ical(event: Event, session: Session, site: Site, shared: tuple) -> bytes:
-    key = (shared, session.id, session.sequence, session.updated_at, session.title, session.description,
-           session.starts_at, session.ends_at, session.room.name if session.room is not None else None,
-           tuple((link.role, link.speaker.title, link.speaker.name, link.speaker.affiliation)
+    key = (shared, session.id, session.sequence, session.updated_at, session.title, session.title_en,
+           session.description, session.description_en, session.starts_at, session.ends_at,
+           session.room.name if session.room is not None else None,
+           tuple((link.role, link.speaker.title, link.speaker.title_en, link.speaker.name, link.speaker.affiliation)
                  for link in session.speaker_links))
     serialised = _FEED_VEVENTS.get(key)
     if serialised is None:
@@ -270,7 +275,7 @@ def agenda_calendar(registration: Registration, site: Site) -> bytes:
         event, seat.session, site, uid=site.uid(event, seat.session, registration),
         sequence=seat_sequence(seat), dtstamp=max(last_modified(event, [seat.session]), seat.updated_at),
     )) for seat in seats)
-    return _assemble(event, _calendar(event, _line(event.title)), vevents)
+    return _assemble(event, _calendar(event, _line(_tr(event, "title"))), vevents)
 
 
 def _registration_status(registration: Registration) -> str | None:
@@ -316,14 +321,14 @@ def _invite(event: Event, registration: Registration, vevent: VEvent, method: st
     if method not in (REQUEST, CANCEL):
         raise ValueError(f"unsupported iTIP method {method!r}")
     organiser = vCalAddress(f"mailto:{_address(event.contact_email or site.fallback_organiser)}")
-    if _line(event.organiser):
-        organiser.params["CN"] = _line(event.organiser)
+    if _line(_tr(event, "organiser")):
+        organiser.params["CN"] = _line(_tr(event, "organiser"))
     vevent.add("organizer", organiser)
     attendee = vCalAddress(f"mailto:{_address(registration.email)}")
     attendee.params.update({"CN": _line(registration.full_name) or _address(registration.email),
                             "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE"})
     vevent.add("attendee", attendee)
-    return _assemble(event, _calendar(event, _line(event.title), method=method), [to_ical(vevent)])
+    return _assemble(event, _calendar(event, _line(_tr(event, "title")), method=method), [to_ical(vevent)])
 
 
 def _address(value: str) -> str:

@@ -87,7 +87,7 @@ def event_changed(event: Event) -> int:
     registrations = _invited(event)
     for registration in registrations:
         with force_locale(_locale(registration)):
-            subject = _("Updated: %(title)s", title=event.title)
+            subject = _("Updated: %(title)s", title=event.text("title", _locale(registration)))
             intro = _("The organisers have changed the event; your calendar will be updated.")
             _hold_back(_event_message(registration, REQUEST, subject, intro))
     return len(registrations)
@@ -99,7 +99,7 @@ def event_cancelled(event: Event) -> int:
     registrations = _invited(event)
     for registration in registrations:
         with force_locale(_locale(registration)):
-            subject = _("Cancelled: %(title)s", title=event.title)
+            subject = _("Cancelled: %(title)s", title=event.text("title", _locale(registration)))
             intro = _("This event has been cancelled and removed from your calendar.")
             _event_message(registration, CANCEL, subject, intro, manage_link=False)
     return len(registrations)
@@ -123,12 +123,13 @@ def _event_message(registration: Registration, method: str, subject: str, intro:
     registration.ical_sequence += 1
     when = _("%(start)s to %(end)s", start=local_datetime(event.starts_at, event.timezone),
              end=local_datetime(event.ends_at, event.timezone))
-    lines = [intro, "", event.title, when, location_text(event)]
+    lines = [intro, "", event.text("title", _locale(registration)), when, location_text(event)]
     if manage_link:
         lines += ["", _("Manage your registration: %(url)s", url=manage_url(registration))]
     return enqueue(registration.email, subject, "\n".join(lines), ics=_event_ics(registration, method),
                    ics_method=method, coalesce_key=f"ical:{_site().uid(event, registration=registration)}",
-                   event_id=event.id, registration_id=registration.id)
+                   event_id=event.id, registration_id=registration.id,
+                   **event.mail_identity(_locale(registration)))
 
 
 def _hold_back(message: OutboxMessage) -> None:
@@ -173,7 +174,7 @@ def _send_seat_invite(seat: SessionSeat, method: str, *, bump: bool, delay: bool
     site = _site()
     with force_locale(_locale(registration)):
         ics = session_invite(seat, method, site, utcnow()).decode("utf-8")
-        title = session.title
+        title = session.text("title", _locale(registration))
         if method == CANCEL:
             subject = _("Cancelled: %(title)s", title=title)
             intro = _("This round table has been removed from your calendar.")
@@ -190,7 +191,7 @@ def _send_seat_invite(seat: SessionSeat, method: str, *, bump: bool, delay: bool
     message = enqueue(
         registration.email, subject, "\n".join(lines), ics=ics, ics_method=method,
         coalesce_key=f"ical:{site.uid(event, session, registration)}", first_for_key=first_invite,
-        event_id=event.id, registration_id=registration.id,
+        event_id=event.id, registration_id=registration.id, **event.mail_identity(_locale(registration)),
     )
     if delay:
         _hold_back(message)

@@ -29,6 +29,10 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text, default="")
+    # Who the message is from, for its reader: the organiser's name shown with MAIL_FROM's address, and the
+    # event's contact address where replies go (empty: MAIL_FROM as configured, no Reply-To).
+    sender_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
     # An iTIP calendar part (REQUEST or CANCEL), if any.
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(16))

@@ -72,11 +72,14 @@ def enqueue(
     first_for_key: bool = False,
     event_id: int | None = None,
     registration_id: int | None = None,
+    sender_name: str = "",
+    reply_to: str = "",
 ) -> OutboxMessage:
     """Add a message to the current session (no commit). A pending message with the same
     `coalesce_key` is replaced rather than joined by a second one (e.g. quick successive calendar updates).
     `first_for_key`: the caller knows no message was ever queued with this key (e.g. the round-table seat it
-    is about was created in this transaction), which spares the lookup."""
+    is about was created in this transaction), which spares the lookup. `sender_name` and `reply_to`: the
+    organiser's identity (`Event.mail_identity`)."""
     message = None
     if coalesce_key and not first_for_key:
         message = db.session.scalar(
@@ -87,7 +90,8 @@ def enqueue(
         )
     if message is None:
         message = _new_message()
-    write(message, to_addr, subject, text_body, html_body, ics=ics, ics_method=ics_method, coalesce_key=coalesce_key)
+    write(message, to_addr, subject, text_body, html_body, ics=ics, ics_method=ics_method, coalesce_key=coalesce_key,
+          sender_name=sender_name, reply_to=reply_to)
     message.event_id, message.registration_id = event_id, registration_id
     return message
 
@@ -110,7 +114,8 @@ def row_to_compose(kind: str, about: dict, *, to_addr: str, event_id: int, regis
     now = utcnow()
     return {
         "created_at": now, "to_addr": to_addr, "subject": "", "text_body": "", "html_body": "", "ics": None,
-        "ics_method": None, "coalesce_key": None, "status": OutboxStatus.pending.name, "attempts": 0,
+        "ics_method": None, "coalesce_key": None, "sender_name": "", "reply_to": "",
+        "status": OutboxStatus.pending.name, "attempts": 0,
         "next_attempt_at": now, "claimed_at": None, "sent_at": None, "last_error": "",
         "message_id": make_msgid(domain=_mail_domain()), "event_id": event_id, "registration_id": registration_id,
         "compose_kind": kind, "compose_args": json.dumps(about),
@@ -118,9 +123,11 @@ def row_to_compose(kind: str, about: dict, *, to_addr: str, event_id: int, regis
 
 
 def write(message: OutboxMessage, to_addr: str, subject: str, text_body: str, html_body: str = "", *,
-          ics: str | None = None, ics_method: str | None = None, coalesce_key: str | None = None) -> None:
+          ics: str | None = None, ics_method: str | None = None, coalesce_key: str | None = None,
+          sender_name: str = "", reply_to: str = "") -> None:
     """Fill in `message` (new, or one recorded with `enqueue_to_compose`): it is then due at once."""
     message.to_addr = to_addr
+    message.sender_name, message.reply_to = sender_name[:200], reply_to[:254]
     message.subject = subject[:300]
     message.text_body = text_body
     message.html_body = html_body

@@ -5,9 +5,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from contextlib import contextmanager
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.mime.text import MIMEText
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -23,7 +24,9 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     mime = EmailMessage()
     # One line each, whatever was stored: an event title pasted with a line separator (U+000B…) must not
     # make the message unbuildable.
-    mime["From"] = header_line(sender)
+    mime["From"] = _from(sender, header_line(message.sender_name))
+    if reply_to := header_line(message.reply_to):
+        mime["Reply-To"] = reply_to
     mime["To"] = header_line(message.to_addr)
     mime["Subject"] = header_line(message.subject)
     mime["Date"] = format_datetime(message.created_at or utcnow())
@@ -42,6 +45,15 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
             mime.make_alternative()
         mime.attach(calendar_part)
     return mime
+
+
+def _from(sender: str, name: str) -> str | Address:
+    """MAIL_FROM, shown with the organiser's name when the message has one."""
+    address = parseaddr(header_line(sender))[1]
+    if not (name and address):
+        return header_line(sender)
+    username, _, domain = address.rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)
 
 
 class FileTransport:

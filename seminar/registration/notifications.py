@@ -134,7 +134,8 @@ def compose(
     event = registration.event
     link = manage_url(registration)
     confirmed, released = list(sessions_confirmed), list(sessions_released)
-    with force_locale(registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    locale = registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
         held, seats = standing(registration)
         context = {
             "kind": kind.value,
@@ -147,7 +148,7 @@ def compose(
             "manage_url": link,
             "locale": registration.locale,
         }
-        subject = _subject(kind, event.title)
+        subject = _subject(kind, event.text("title", locale))
         text_body = render_template("mail/registration.txt", **context)
         html_body = render_template("mail/registration.html", subject=subject, **context)
     return RegistrantMail(kind, registration, registration.email, subject, text_body, html_body, link,
@@ -214,17 +215,19 @@ def _write_address_mail(message: OutboxMessage, registration: Registration, abou
     """The address e-mails go to the address recorded with them (the new one, or the old one), not to the
     registration's; they name nobody, as the new address may be a mistyped stranger's."""
     event = registration.event
-    with force_locale(registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    locale = registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        title = event.text("title", locale)
         if about["kind"] == EMAIL_CHANGE:
-            subject = _("Confirm your new e-mail address: %(title)s", title=event.title)
+            subject = _("Confirm your new e-mail address: %(title)s", title=title)
         else:
-            subject = _("Your e-mail address has been changed: %(title)s", title=event.title)
+            subject = _("Your e-mail address has been changed: %(title)s", title=title)
         context = {"kind": about["kind"], "event": event, "locale": registration.locale,
                    "confirm_url": email_change_url(about["code"]) if "code" in about else None,
                    "hours": max(1, current_app.config["REGISTRATION_EMAIL_CHANGE_MAX_AGE"] // 3600)}
         text_body = render_template("registration/mail_address.txt", **context)
         html_body = render_template("registration/mail_address.html", subject=subject, **context)
-    write(message, message.to_addr, subject, text_body, html_body)
+    write(message, message.to_addr, subject, text_body, html_body, **event.mail_identity(locale))
 
 
 def _record(registration: Registration, about: dict) -> OutboxMessage:
@@ -264,7 +267,8 @@ def write_mail(message: OutboxMessage, about: dict) -> None:
     for provider in current_app.extensions.get(_EXTENSION_KEY, []):
         provider(mail)
     write(message, mail.to_addr, mail.subject, mail.text_body, mail.html_body,
-          ics=mail.ics, ics_method=mail.ics_method, coalesce_key=mail.coalesce_key)
+          ics=mail.ics, ics_method=mail.ics_method, coalesce_key=mail.coalesce_key,
+          **registration.event.mail_identity(registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]))
 
 
 def _sessions(ids: set[int]) -> dict[int, Session]:

@@ -25,6 +25,7 @@ def _details(session: Session, **changes) -> programme.SessionDetails:
 
 def _form(session: Session, event, **changes) -> dict:
     data = {"kind": session.kind.value, "title": session.title, "description": session.description,
+            "title_en": session.title_en, "description_en": session.description_en,
             "starts_at": event.local(session.starts_at).strftime("%Y-%m-%dT%H:%M"),
             "ends_at": event.local(session.ends_at).strftime("%Y-%m-%dT%H:%M"),
             "room_id": str(session.room_id or ""), "capacity": "" if session.capacity is None else session.capacity,

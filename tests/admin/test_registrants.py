@@ -146,7 +146,7 @@ def test_cancel_restore_and_resend_link_are_audited(app, seeded, organiser):
             AuditEntry.target_id == rid, AuditEntry.target_type == "registration").order_by(AuditEntry.id)).all()
     assert actions == ["registration.cancel", "registration.restore", "registration.send_link"]
     detail = organiser.get(base).get_data(as_text=True)
-    assert "registration.restore" in detail
+    assert "Inscription rétablie" in detail
 
 
 def test_promote_fills_free_seats_from_the_waiting_list(app, seeded, organiser):

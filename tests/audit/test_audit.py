@@ -31,7 +31,7 @@ def test_audit_page_lists_entries_with_escaped_details(app):
         record("speaker.update", details={"name": "<b>x</b>"})
         db.session.commit()
     page = admin.get("/admin/audit/").get_data(as_text=True)
-    assert "speaker.update" in page and "&lt;b&gt;x&lt;/b&gt;" in page
-    assert "account.create" in page  # the admin account created by the fixture
+    assert "Intervenant·e modifié·e" in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "Compte créé" in page  # the admin account created by the fixture
     with app.app_context():
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.create")).actor == "cli"

@@ -157,7 +157,7 @@ def test_attendance_export_csv_lists_check_in_times(app, organiser, desk, people
     assert response.mimetype == "text/csv" and "attendance" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     header, body = rows[0], {row[0]: row for row in rows[1:]}
-    at, by = header.index("Arrivé·e à"), header.index("Enregistré par")
+    at, by = header.index("Arrivé·e à"), header.index("Pointé par")
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d\+0[12]:00$", body[str(people["camille"])][at])
     assert body[str(people["camille"])][by] == "checkin@example.org"
     assert body[str(people["hélène"])][at] == ""

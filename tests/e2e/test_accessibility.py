@@ -127,6 +127,13 @@ def test_registration_can_be_completed_with_the_keyboard_alone(page, server):
 STAFF_PAGES = {
     "admin-badges": f"/admin/events/{SLUG}/badges/",
     "checkin-desk": f"/checkin/{SLUG}",
+    "admin-organisations": f"/admin/events/{SLUG}/organisations",
+    "admin-press-contacts": f"/admin/events/{SLUG}/press-contacts",
+    "admin-category-form": f"/admin/events/{SLUG}/categories/new",
+    "admin-organisation-form": f"/admin/events/{SLUG}/organisations/new",
+    "admin-press-contact-form": f"/admin/events/{SLUG}/press-contacts/new",
+    "admin-event-form": f"/admin/events/{SLUG}/edit",
+    "admin-new-session": f"/admin/events/{SLUG}/sessions/new",
 }
 
 

@@ -43,16 +43,18 @@ def _content_strings(server) -> list[str]:
     with server.app.app_context():
         rows: list[str | None] = []
         for event in db.session.scalars(select(Event)):
-            rows += [event.title, event.subtitle, event.organiser, *event.description.split("\n")]
-        for model, fields in [(Session, ("title", "description")), (Room, ("name",)),
+            rows += [event.title, event.subtitle, event.organiser, *event.description.split("\n"),
+                     event.title_en, event.subtitle_en, event.organiser_en, *event.description_en.split("\n")]
+        for model, fields in [(Session, ("title", "description", "title_en", "description_en")), (Room, ("name",)),
                               (Venue, ("name", "street_address", "city", "country", "access_notes",
-                                       "accessibility_notes")),
-                              (Speaker, ("name", "title", "affiliation")), (Organisation, ("name",)),
-                              (PressContact, ("name", "role"))]:
+                                       "accessibility_notes", "access_notes_en", "accessibility_notes_en")),
+                              (Speaker, ("name", "title", "affiliation", "title_en")),
+                              (Organisation, ("name", "name_en")), (PressContact, ("name", "role", "role_en"))]:
             for row in db.session.scalars(select(model)):
                 rows += [getattr(row, field) for field in fields]
         # Tables shorten titles (`truncate`): their beginnings are content too.
         rows += [title[:20] for title in db.session.scalars(select(Session.title))]
+        rows += [title[:20] for title in db.session.scalars(select(Session.title_en))]
         db.session.remove()
     return sorted({r for r in rows if r}, key=len, reverse=True)
 

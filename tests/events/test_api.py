@@ -10,8 +10,8 @@ def test_api_shape_matches_the_contract_for_the_seed(client, seeded):
     assert data["slug"] == SLUG
     assert data["title"] == "20 ans des cancéropôles : bilan, enjeux, perspectives"
     assert data["timezone"] == "Europe/Paris"
-    assert data["venue"] == {"name": "Salons de l'Aveyron", "address": "17 rue de l'Aubrac",
-                             "postal_code": "75012", "city": "Paris", "country": "France"}
+    assert data["venue"].items() >= {"name": "Salons de l'Aveyron", "address": "17 rue de l'Aubrac",
+                                     "postal_code": "75012", "city": "Paris", "country": "France"}.items()
     registration = data["registration"]
     assert registration["open"] is True
     assert registration["capacity"] == 300 and registration["seats_left"] == 300

@@ -100,7 +100,7 @@ def test_email_change_sends_a_confirmation_link_to_the_new_address(client, app, 
     assert _ask(client, seeded, link, "camille@new.example.org").status_code == 303
     [mail] = _messages_to(app, "camille@new.example.org")
     assert mail.subject.startswith("Confirm your new e-mail address")  # the registrant's language (English)
-    assert seeded.title in mail.subject
+    assert seeded.title_en in mail.subject  # the English title, in an English e-mail
     path = _confirm_path(app, "camille@new.example.org")
     # Only the link that confirms the address: neither the self-service link nor the registrant's name.
     assert link not in mail.text_body and link not in mail.html_body
