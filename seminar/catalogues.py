@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "seminar"
 TEMPLATES = ROOT / "templates"
 LOCALES = ("fr", "en")
-METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2")]
+METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2"), ("**.txt", "jinja2")]  # .txt: e-mails
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
             "pgettext": ((1, "c"), 2), "lazy_ngettext": (1, 2)}
 

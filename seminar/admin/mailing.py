@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +15,7 @@ from seminar.database import write_transaction
 from seminar.events.models import Event
 from seminar.events.programme import clean_texts
 from seminar.mail.outbox import enqueue
+from seminar.registration.notifications import LOGO_CID, header_images
 
 PLACEHOLDERS = ("first_name", "last_name")
 SUBJECT_MAX, BODY_MAX = 200, 20_000
@@ -52,10 +54,17 @@ def send_mailing(event: Event, filters: RegistrantFilters, mailing: Mailing, *, 
         raise ValueError(_("A subject and a message are needed."))
     people = recipients(event, filters)
     with write_transaction():
+        images = header_images(event)
         for person in people:
             locale = person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-            enqueue(person.email, personalise(subject, person), personalise(body, person) + _footer(event, locale),
-                    event_id=event.id, registration_id=person.id, **event.mail_identity(locale))
+            text = personalise(body, person)
+            with force_locale(locale):
+                html = render_template("mail/message.html", event=event, locale=locale,
+                                       logo_cid=LOGO_CID if images else None, subject=personalise(subject, person),
+                                       paragraphs=text.split("\n\n"))
+            enqueue(person.email, personalise(subject, person), text + _footer(event, locale), html,
+                    event_id=event.id, registration_id=person.id, inline_images=images,
+                    **event.mail_identity(locale))
         record("mailing.send", event_id=event.id, target_type="event", target_id=event.id,
                details={"subject": subject, "recipients": len(people), **filters.to_args()}, user=user)
     return len(people)

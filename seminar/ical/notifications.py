@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,7 +30,7 @@ from seminar.ical.calendar import CANCEL, REQUEST, Site, event_invite, location_
 from seminar.mail.models import OutboxMessage
 from seminar.mail.outbox import enqueue
 from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
-from seminar.registration.notifications import MailKind, RegistrantMail, manage_url
+from seminar.registration.notifications import LOGO_CID, MailKind, RegistrantMail, header_images, manage_url
 
 UPDATE_DELAY_SECONDS = 120
 
@@ -118,18 +118,30 @@ def _invited(event: Event) -> list[Registration]:
 
 def _event_message(registration: Registration, method: str, subject: str, intro: str, *,
                    manage_link: bool = True) -> OutboxMessage:
-    """Queue the event's invite (next SEQUENCE) to the registrant, with a short text; replaces one pending."""
+    """Queue the event's invite (next SEQUENCE) to the registrant, with a short message; replaces one pending."""
     event = registration.event
     registration.ical_sequence += 1
     when = _("%(start)s to %(end)s", start=local_datetime(event.starts_at, event.timezone),
              end=local_datetime(event.ends_at, event.timezone))
-    lines = [intro, "", event.text("title", _locale(registration)), when, location_text(event)]
-    if manage_link:
-        lines += ["", _("Manage your registration: %(url)s", url=manage_url(registration))]
-    return enqueue(registration.email, subject, "\n".join(lines), ics=_event_ics(registration, method),
+    text, html, images = _invite_message(registration, subject, intro, event.text("title", _locale(registration)),
+                                         when, location_text(event), manage_link=manage_link)
+    return enqueue(registration.email, subject, text, html, ics=_event_ics(registration, method),
                    ics_method=method, coalesce_key=f"ical:{_site().uid(event, registration=registration)}",
-                   event_id=event.id, registration_id=registration.id,
+                   event_id=event.id, registration_id=registration.id, inline_images=images,
                    **event.mail_identity(_locale(registration)))
+
+
+def _invite_message(registration: Registration, subject: str, intro: str, title: str, when: str, where: str, *,
+                    manage_link: bool = True, round_table: bool = False) -> tuple[str, str, list]:
+    """The text and HTML parts of an invitation (and the HTML's images), in the current locale."""
+    event = registration.event
+    images = header_images(event)
+    context = {"registration": registration, "event": event, "subject": subject, "intro": intro, "title": title,
+               "when": when, "where": where, "manage_url": manage_url(registration) if manage_link else None,
+               "round_table": round_table, "locale": _locale(registration),
+               "logo_cid": LOGO_CID if images else None}
+    return (render_template("mail/invite.txt", **context), render_template("mail/invite.html", **context),
+            images)
 
 
 def _hold_back(message: OutboxMessage) -> None:
@@ -186,12 +198,13 @@ def _send_seat_invite(seat: SessionSeat, method: str, *, bump: bool, delay: bool
             intro = _("Your seat at this round table is confirmed. Add it to your calendar.")
         when = _("%(start)s to %(end)s", start=local_datetime(session.starts_at, event.timezone),
                  end=local_time(session.ends_at, event.timezone))
-        lines = [intro, "", title, when, location_text(event, session), "",
-                 _("Manage your registration: %(url)s", url=manage_url(registration))]
+        text, html, images = _invite_message(registration, subject, intro, title, when,
+                                             location_text(event, session), round_table=method != CANCEL)
     message = enqueue(
-        registration.email, subject, "\n".join(lines), ics=ics, ics_method=method,
+        registration.email, subject, text, html, ics=ics, ics_method=method,
         coalesce_key=f"ical:{site.uid(event, session, registration)}", first_for_key=first_invite,
-        event_id=event.id, registration_id=registration.id, **event.mail_identity(_locale(registration)),
+        event_id=event.id, registration_id=registration.id, inline_images=images,
+        **event.mail_identity(_locale(registration)),
     )
     if delay:
         _hold_back(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from seminar.events.models import enum_column
@@ -33,6 +33,9 @@ class OutboxMessage(db.Model):
     # event's contact address where replies go (empty: MAIL_FROM as configured, no Reply-To).
     sender_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     reply_to: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # Images the HTML part shows by "cid:" (the organiser's logo, a check-in QR code): [{"cid", "mimetype",
+    # "data" (base64)}], or null.
+    inline_images: Mapped[list | None] = mapped_column(JSON)
     # An iTIP calendar part (REQUEST or CANCEL), if any.
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(16))

@@ -32,12 +32,14 @@ and `flask worker`) claims due messages, sends them and records the outcome:
 from __future__ import annotations
 
 import atexit
+import base64
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -74,6 +76,7 @@ def enqueue(
     registration_id: int | None = None,
     sender_name: str = "",
     reply_to: str = "",
+    inline_images: Sequence[InlineImage] = (),
 ) -> OutboxMessage:
     """Add a message to the current session (no commit). A pending message with the same
     `coalesce_key` is replaced rather than joined by a second one (e.g. quick successive calendar updates).
@@ -91,7 +94,7 @@ def enqueue(
     if message is None:
         message = _new_message()
     write(message, to_addr, subject, text_body, html_body, ics=ics, ics_method=ics_method, coalesce_key=coalesce_key,
-          sender_name=sender_name, reply_to=reply_to)
+          sender_name=sender_name, reply_to=reply_to, inline_images=inline_images)
     message.event_id, message.registration_id = event_id, registration_id
     return message
 
@@ -114,7 +117,7 @@ def row_to_compose(kind: str, about: dict, *, to_addr: str, event_id: int, regis
     now = utcnow()
     return {
         "created_at": now, "to_addr": to_addr, "subject": "", "text_body": "", "html_body": "", "ics": None,
-        "ics_method": None, "coalesce_key": None, "sender_name": "", "reply_to": "",
+        "ics_method": None, "coalesce_key": None, "sender_name": "", "reply_to": "", "inline_images": None,
         "status": OutboxStatus.pending.name, "attempts": 0,
         "next_attempt_at": now, "claimed_at": None, "sent_at": None, "last_error": "",
         "message_id": make_msgid(domain=_mail_domain()), "event_id": event_id, "registration_id": registration_id,
@@ -122,12 +125,24 @@ def row_to_compose(kind: str, about: dict, *, to_addr: str, event_id: int, regis
     }
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """An image that the HTML part shows as `<img src="cid:{cid}">`."""
+
+    cid: str
+    mimetype: str
+    data: bytes
+
+
 def write(message: OutboxMessage, to_addr: str, subject: str, text_body: str, html_body: str = "", *,
           ics: str | None = None, ics_method: str | None = None, coalesce_key: str | None = None,
-          sender_name: str = "", reply_to: str = "") -> None:
+          sender_name: str = "", reply_to: str = "", inline_images: Sequence[InlineImage] = ()) -> None:
     """Fill in `message` (new, or one recorded with `enqueue_to_compose`): it is then due at once."""
     message.to_addr = to_addr
     message.sender_name, message.reply_to = sender_name[:200], reply_to[:254]
+    message.inline_images = [{"cid": image.cid, "mimetype": image.mimetype,
+                              "data": base64.b64encode(image.data).decode("ascii")}
+                             for image in inline_images] or None
     message.subject = subject[:300]
     message.text_body = text_body
     message.html_body = html_body

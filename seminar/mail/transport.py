@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from contextlib import contextmanager
@@ -20,7 +21,9 @@ from seminar.text import header_line
 
 
 def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
-    """Plain text, HTML alternative, and an iTIP calendar part (`text/calendar; method=…`) when present."""
+    """Plain text, HTML alternative (with its inline images), and an iTIP calendar part
+    (`text/calendar; method=…`) when present, also attached as an `invite.ics` file for the mail clients that
+    ignore the inline part."""
     mime = EmailMessage()
     # One line each, whatever was stored: an event title pasted with a line separator (U+000B…) must not
     # make the message unbuildable.
@@ -35,6 +38,11 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     mime.set_content(message.text_body)
     if message.html_body:
         mime.add_alternative(message.html_body, subtype="html")
+        html = mime.get_body(("html",))
+        for image in message.inline_images or ():
+            maintype, _, subtype = image["mimetype"].partition("/")
+            html.add_related(base64.b64decode(image["data"]), maintype=maintype, subtype=subtype,
+                             cid=f"<{image['cid']}>", disposition="inline")
     if message.ics:
         method = (message.ics_method or "REQUEST").upper()
         # Calendar clients look for the invite as an alternative of the body, with the method in the MIME type.
@@ -44,6 +52,7 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
         if not mime.is_multipart():
             mime.make_alternative()
         mime.attach(calendar_part)
+        mime.add_attachment(message.ics.encode(), maintype="application", subtype="ics", filename="invite.ics")
     return mime
 
 

@@ -40,10 +40,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from seminar.badges.qr import checkin_qr_png
 from seminar.events.models import Event, Session, SessionSpeaker
 from seminar.extensions import db
+from seminar.mail.images import scaled_png
 from seminar.mail.models import OutboxMessage
-from seminar.mail.outbox import enqueue_to_compose, row_to_compose, write
+from seminar.mail.outbox import InlineImage, enqueue_to_compose, row_to_compose, write
 from seminar.registration import ledger
 from seminar.registration.models import Registration, RegistrationStatus, SeatStatus, SessionSeat
 from seminar.registration.tokens import current_token
@@ -76,6 +78,7 @@ class RegistrantMail:
     ics: str | None = None
     ics_method: str | None = None
     coalesce_key: str | None = None
+    inline_images: list[InlineImage] = field(default_factory=list)
 
 
 CalendarPart = Callable[[RegistrantMail], None]
@@ -130,11 +133,17 @@ def compose(
     sessions_released: Iterable[Session] = (),
     seats_only: bool = False,
 ) -> RegistrantMail:
-    """Render the e-mail of `kind` for `registration`, in the registrant's language."""
+    """Render the e-mail of `kind` for `registration`, in the registrant's language. A confirmed registrant's
+    confirmation and promotion carry the check-in QR code (an inline image) and the link to the badge."""
     event = registration.event
     link = manage_url(registration)
     confirmed, released = list(sessions_confirmed), list(sessions_released)
     locale = registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    images = header_images(event)
+    is_confirmed = registration.status is RegistrationStatus.confirmed
+    badge = is_confirmed and kind in (MailKind.confirmation, MailKind.promoted)
+    if badge:
+        images.append(InlineImage(QR_CID, "image/png", checkin_qr_png(registration)))
     with force_locale(locale):
         held, seats = standing(registration)
         context = {
@@ -147,12 +156,28 @@ def compose(
             "sessions_released": released,
             "manage_url": link,
             "locale": registration.locale,
+            "logo_cid": LOGO_CID if images and images[0].cid == LOGO_CID else None,
+            "qr_cid": QR_CID if badge else None,
+            "badge_url": f"{link}/badge.pdf" if badge else None,
+            # Round tables are sent as invitations of their own (one UID each, as iTIP wants): say why.
+            "separate_invites": is_confirmed and any(seat.status is SeatStatus.confirmed for seat, _label in seats),
         }
         subject = _subject(kind, event.text("title", locale))
         text_body = render_template("mail/registration.txt", **context)
         html_body = render_template("mail/registration.html", subject=subject, **context)
     return RegistrantMail(kind, registration, registration.email, subject, text_body, html_body, link,
-                          confirmed, released, seats_only)
+                          confirmed, released, seats_only, inline_images=images)
+
+
+LOGO_CID = "organiser-logo"
+QR_CID = "checkin-qr"
+
+
+def header_images(event: Event) -> list[InlineImage]:
+    """The organiser's logo for the e-mails' header, when the event has one."""
+    if not event.organiser_logo_mimetype:
+        return []
+    return [InlineImage(LOGO_CID, "image/png", scaled_png(event.organiser_logo))]
 
 
 COMPOSE_KIND = "registrant"
@@ -225,9 +250,12 @@ def _write_address_mail(message: OutboxMessage, registration: Registration, abou
         context = {"kind": about["kind"], "event": event, "locale": registration.locale,
                    "confirm_url": email_change_url(about["code"]) if "code" in about else None,
                    "hours": max(1, current_app.config["REGISTRATION_EMAIL_CHANGE_MAX_AGE"] // 3600)}
+        images = header_images(event)
         text_body = render_template("registration/mail_address.txt", **context)
-        html_body = render_template("registration/mail_address.html", subject=subject, **context)
-    write(message, message.to_addr, subject, text_body, html_body, **event.mail_identity(locale))
+        html_body = render_template("registration/mail_address.html", subject=subject,
+                                    logo_cid=LOGO_CID if images else None, **context)
+    write(message, message.to_addr, subject, text_body, html_body, inline_images=images,
+          **event.mail_identity(locale))
 
 
 def _record(registration: Registration, about: dict) -> OutboxMessage:
@@ -267,7 +295,7 @@ def write_mail(message: OutboxMessage, about: dict) -> None:
     for provider in current_app.extensions.get(_EXTENSION_KEY, []):
         provider(mail)
     write(message, mail.to_addr, mail.subject, mail.text_body, mail.html_body,
-          ics=mail.ics, ics_method=mail.ics_method, coalesce_key=mail.coalesce_key,
+          ics=mail.ics, ics_method=mail.ics_method, coalesce_key=mail.coalesce_key, inline_images=mail.inline_images,
           **registration.event.mail_identity(registration.locale or current_app.config["BABEL_DEFAULT_LOCALE"]))
 
 

@@ -23,6 +23,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
+from seminar.badges.qr import checkin_qr_svg
 from seminar.events.models import Event
 from seminar.events.services import get_event
 from seminar.extensions import limiter
@@ -206,6 +207,7 @@ def _manage_page(registration: Registration, token: str, details_form=None, sess
         "registration/manage.html", event=event, registration=registration, token=token, standing=standing,
         seats=seats, details_form=details_form, sessions_form=sessions_form, round_tables=_round_tables(event),
         occupancy=event_occupancy(event), statuses=RegistrationStatus,
+        checkin_qr=checkin_qr_svg(registration) if registration.status is RegistrationStatus.confirmed else None,
     ), status
 
 

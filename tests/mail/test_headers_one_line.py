@@ -46,4 +46,6 @@ def test_confirmation_and_invite_are_sent_when_titles_hold_line_separators(app, 
     assert any(subject.endswith("Table ronde A") for subject in subjects), subjects
     assert all(not any(ch in subject for ch in "\r\n\x0b\x07\x85\u2028") for subject in subjects)
     assert all(b"\x0b" not in raw and b"\x07" not in raw for raw in raw_subjects)
-    assert all(message.get_content_type() == "multipart/alternative" for message in sent)  # with their invites
+    # with their invites: inline (an alternative of the body) and as an attached file
+    assert all(message.get_content_type() == "multipart/mixed" for message in sent)
+    assert all(message.get_payload(0).get_content_type() == "multipart/alternative" for message in sent)

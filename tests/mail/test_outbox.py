@@ -64,7 +64,8 @@ def test_message_is_multipart_in_the_registrants_language_with_the_link(app, see
         deliver_pending()
     [raw] = smtp.recorder.messages
     message = email.message_from_bytes(raw, policy=policy.default)
-    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_content_type() == "multipart/mixed"  # the body's alternatives, then the invite's file
+    assert message.get_payload(0).get_content_type() == "multipart/alternative"
     assert "Your registration is confirmed" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -84,6 +85,10 @@ def test_calendar_part_is_sent_with_its_method(app, smtp):
     assert calendar.get_param("method") == "CANCEL" and calendar.get_content_charset() == "utf-8"
     assert b"Content-Type: text/calendar; method=CANCEL; charset=UTF-8" in smtp.recorder.messages[0]
     assert "METHOD:CANCEL" in calendar.get_content()
+    # The same invite as a file, for the mail clients that show no inline calendar part.
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "invite.ics" and attachment.get_content_type() == "application/ics"
+    assert attachment.get_content() == ics.encode()
 
 
 def test_coalesce_key_replaces_a_pending_message(app):
