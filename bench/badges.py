@@ -1,5 +1,7 @@
 """Badge export: 1,000 badges in the a4-4 layout, cold (empty cache) and warm (nothing changed), against a
-single-document WeasyPrint rendering of the same badges in the same run.
+single-document WeasyPrint rendering of the same badges in the same run; and the seminar's own size (200 and
+300 registrants) through the terminal command, process start-up included (`flask --app seminar badges SLUG
+-o FILE --layout a4-4`, cold then warm), against the single document of the same badges.
 
     python -m bench.badges            # prints the figures
     python -m bench badges            # as one part of `make bench`
@@ -16,13 +18,18 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 COUNT = 1000
+CLI_COUNTS = (200, 300)
 LAYOUT = "a4-4"
+FLASK = Path(sys.executable).with_name("flask")
+ROOT = Path(__file__).resolve().parents[1]
 NAMES = [
     ("Camille", "Durand"), ("Marie-Hélène", "Lefèvre-Brûlé"), ("Αλέξανδρος", "Παπαδόπουλος"),
     ("Жанна", "Кузнецова"), ("Łukasz", "Żółć"), ("Jean-Baptiste", "de La Rochefoucauld-Montbel"),
@@ -110,17 +117,37 @@ def _populate(count: int) -> int:
     return event.id
 
 
-def measure(count: int = COUNT, layout: str = LAYOUT) -> dict:
+def _app(folder: str):
+    """The app on a new SQLite database in `folder` (its instance folder too: the badge cache goes there)."""
     from seminar import create_app
-    from seminar.badges.render import badge_data, harfbuzz_subset_available, render_single_document
-    from seminar.badges.services import badge_cache_dir, export_badges, select_registrations
     from seminar.extensions import db
 
+    app = create_app({"TESTING": False, "SECRET_KEY": "bench", "INSTANCE_PATH": folder,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite"})
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _single_document(event_id: int, layout: str) -> tuple[float, bytes]:
+    """The baseline: the same badges as one WeasyPrint document, in this process; seconds and PDF."""
+    from seminar.badges.data import badge_data
+    from seminar.badges.render import render_single_document
+    from seminar.badges.services import select_registrations
+
+    badges = [badge_data(registration) for registration in select_registrations(event_id)]
+    started = time.perf_counter()
+    pdf = render_single_document(badges, layout)
+    return time.perf_counter() - started, pdf
+
+
+def measure(count: int = COUNT, layout: str = LAYOUT) -> dict:
+    from seminar.badges.render import harfbuzz_subset_available
+    from seminar.badges.services import badge_cache_dir, export_badges
+
     with tempfile.TemporaryDirectory(prefix="bench-badges-") as folder:
-        app = create_app({"TESTING": False, "SECRET_KEY": "bench", "INSTANCE_PATH": folder,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite"})
+        app = _app(folder)
         with app.app_context():
-            db.create_all()
             event_id = _populate(count)
             assert not badge_cache_dir().exists()
 
@@ -136,11 +163,8 @@ def measure(count: int = COUNT, layout: str = LAYOUT) -> dict:
                 warm = time.perf_counter() - started
             assert len(warm_pdf) == len(cold_pdf)
 
-            badges = [badge_data(registration) for registration in select_registrations(event_id)]
             with PeakMemory() as naive_memory:
-                started = time.perf_counter()
-                naive_pdf = render_single_document(badges, layout)
-                naive = time.perf_counter() - started
+                naive, naive_pdf = _single_document(event_id, layout)
     return {
         "count": count, "layout": layout, "cold": cold, "warm": warm, "naive": naive,
         "load": os.getloadavg()[0],
@@ -171,9 +195,47 @@ def rows(figures: dict) -> list[dict]:
     ]
 
 
+def _cli_export(folder: str, output: Path, layout: str) -> float:
+    """Seconds for `flask --app seminar badges` in a new process, from its start to its exit."""
+    from seminar.events.seed import SLUG
+
+    env = {**os.environ, "SEMINAR_SECRET_KEY": "bench", "SEMINAR_INSTANCE_PATH": folder,
+           "SEMINAR_SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite"}
+    env.pop("SEMINAR_RUN_WORKER", None)
+    started = time.perf_counter()
+    subprocess.run([str(FLASK), "--app", "seminar", "badges", SLUG, "-o", str(output), "--layout", layout],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def measure_cli(count: int, layout: str = LAYOUT) -> dict:
+    """The terminal command on `count` registrants, cold (empty cache) then warm, and the single document."""
+    with tempfile.TemporaryDirectory(prefix="bench-badges-cli-") as folder:
+        app = _app(folder)
+        with app.app_context():
+            event_id = _populate(count)
+            naive, _ = _single_document(event_id, layout)
+        output = Path(folder) / "badges.pdf"
+        cold = _cli_export(folder, output, layout)
+        warm = _cli_export(folder, output, layout)
+    return {"count": count, "layout": layout, "cold": cold, "warm": warm, "naive": naive,
+            "load": os.getloadavg()[0]}
+
+
+def cli_rows(figures: dict) -> list[dict]:
+    name = f"badges: {figures['count']:,} {figures['layout']} CLI"
+    note = (f"flask badges in a new process, start-up included; baseline: one WeasyPrint document in-process; "
+            f"load average {figures['load']:.1f}")
+    return [
+        {"benchmark": f"{name} {kind}", "metric": "s", "value": round(figures[kind], 2),
+         "baseline": round(figures["naive"], 2), "ratio": round(figures[kind] / figures["naive"], 2), "note": note}
+        for kind in ("cold", "warm")
+    ]
+
+
 def run() -> list[dict]:
     """Rows for `python -m bench` (bench/__main__.py)."""
-    return rows(measure())
+    return [*rows(measure()), *(row for count in CLI_COUNTS for row in cli_rows(measure_cli(count)))]
 
 
 if __name__ == "__main__":
@@ -185,3 +247,7 @@ if __name__ == "__main__":
     print(f"  single document         {figures['naive']:6.2f} s   peak {figures['naive_mb']:4.0f} MB")
     print(f"  cold / single document  {figures['cold'] / figures['naive']:6.2f}   (target ≤ 0.33)")
     print(f"  load average {figures['load']:.1f}: other work on the machine slows the parallel export most")
+    for count in CLI_COUNTS:
+        cli = measure_cli(count)
+        print(f"{count} badges by `flask badges` (new process): cold {cli['cold']:.2f} s, warm {cli['warm']:.2f} s; "
+              f"single document {cli['naive']:.2f} s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 import threading
+from functools import cache
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -17,12 +18,17 @@ MIN_SCORE = 3
 # zxcvbn refuses longer input; the first 72 characters decide (a weak start is rarely saved by its tail).
 ESTIMATED_LENGTH = 72
 HASH_METHOD = "scrypt"
-# Hashed once, so that a login attempt for an unknown address costs as much as one for a known address.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=HASH_METHOD)
 # zxcvbn keeps the caller's words in a module-level dictionary while it estimates: one estimate at a time.
 _ESTIMATING = threading.Lock()
 # Words of this site that a guesser would try first.
 SITE_WORDS = ("seminar", "seminaire", "séminaire")
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the address is unknown, so that such a login attempt costs as much as one for a known
+    address; hashed when first needed, not when the app starts."""
+    return generate_password_hash("not-a-real-password", method=HASH_METHOD)
+
 
 RULE = _l(
     "At least 12 characters, hard to guess (a few uncommon words, for instance), "
@@ -66,7 +72,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    return check_password_hash(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    return check_password_hash(password_hash or _dummy_hash(), password) and password_hash is not None
 
 
 def password_problems(password: str, email: str = "") -> list[str]:

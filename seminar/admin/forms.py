@@ -164,7 +164,8 @@ class ManualRegistrationForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"), description=_l(
         "Columns first_name, last_name, email, organisation, job_title, category and optionally sessions "
-        "(round tables by title or number, separated by ;). UTF-8, comma or semicolon separated."))
+        "(round tables by title or code, separated by ;) and role (on the badge: speaker, moderator, organiser, "
+        "press, staff). UTF-8, comma or semicolon separated."))
     send_email = BooleanField(_l("Send confirmation e-mails"), default=True)
 
 

@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import force_locale
@@ -27,7 +28,14 @@ from seminar.database import write_transaction
 from seminar.events.models import Category, Event, SessionKind
 from seminar.extensions import db, utcnow
 from seminar.registration import services as registration
-from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, status_label
+from seminar.registration.models import (
+    BadgeRole,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    badge_role_label,
+    status_label,
+)
 from seminar.registration.validation import InvalidDetails, email_key
 from seminar.text import fold
 
@@ -159,7 +167,36 @@ def read_import(event: Event, data: bytes) -> ImportReport:
     return report
 
 
+# How people write the roles in a spreadsheet, besides the codes and the labels of the interface.
+_ROLE_WORDS = {
+    BadgeRole.attendee: ("participant", "participante"),
+    BadgeRole.speaker: ("intervenant", "intervenante", "orateur", "oratrice", "panelist", "panellist"),
+    BadgeRole.moderator: ("moderateur", "moderatrice", "chair"),
+    BadgeRole.organiser: ("organisateur", "organisatrice", "organizer"),
+    BadgeRole.press: ("journaliste", "journalist"),
+    BadgeRole.staff: ("equipe", "benevole", "volunteer"),
+}
+
+
+@cache
+def badge_role_lookup() -> dict[str, BadgeRole]:
+    """A badge role by its code, its name in French or in English, or a usual word for it (accents and case
+    ignored): the `role` column of an import."""
+    lookup = {word: role for role, words in _ROLE_WORDS.items() for word in words}
+    for role in BadgeRole:
+        lookup[fold(role.name)] = role
+        for locale in ("fr", "en"):
+            with force_locale(locale):
+                lookup[fold(badge_role_label(role))] = role
+    return lookup
+
+
 def _check_row(report, line, row, categories, round_tables, existing, seen) -> None:
+    role_name = row.get("role", "")
+    badge_role = badge_role_lookup().get(fold(role_name)) if role_name else None
+    if role_name and badge_role is None:
+        report.rejected.append((line, _("Unknown badge role “%(name)s”.", name=role_name)))
+        return
     category_name = row.get("category", "")
     category_id = categories.get(category_name.casefold()) if category_name else None
     if category_name and category_id is None:
@@ -172,7 +209,7 @@ def _check_row(report, line, row, categories, round_tables, existing, seen) -> N
     details = registration.RegistrationDetails(
         first_name=row.get("first_name", ""), last_name=row.get("last_name", ""), email=row.get("email", ""),
         organisation=row.get("organisation", ""), job_title=row.get("job_title", ""), category_id=category_id,
-        consent_privacy=False)
+        consent_privacy=False, badge_role=badge_role)
     try:
         details = registration.clean_details(details)
     except InvalidDetails as invalid:

@@ -17,7 +17,7 @@ from seminar.inputs import parse_id
 from seminar.jobs.models import Job, JobStatus
 from seminar.jobs.services import get_job, get_job_result, job_progress
 from seminar.registration import services as registration
-from seminar.registration.models import RegistrationStatus, status_label
+from seminar.registration.models import BadgeRole, RegistrationStatus, badge_role_label, status_label
 from seminar.registration.occupancy import event_occupancy
 
 
@@ -39,7 +39,8 @@ def registrations(slug: str):
         "admin/registrations.html", event=event, filters=filters, page=page,
         categories=registrants.categories(event.id), round_tables=_round_tables(event),
         sessions_by_id={s.id: s for s in event.sessions}, statuses=list(RegistrationStatus),
-        occupancy=event_occupancy(event), page_sizes=registrants.PAGE_SIZES)
+        occupancy=event_occupancy(event), page_sizes=registrants.PAGE_SIZES,
+        speaker_matches=registrants.speaker_matches(event.id), badge_role_label=badge_role_label)
 
 
 @bp.get("/events/<slug>/registrations/export")
@@ -97,7 +98,26 @@ def registration_detail(slug: str, registration_id: int):
 
     history = [e for e in recent_entries(event_id=event.id, action_prefix="registration.", limit=500)
                if e.target_id == person.id]
-    return render_template("admin/registration_detail.html", event=event, person=person, history=history)
+    return render_template("admin/registration_detail.html", event=event, person=person, history=history,
+                           badge_roles=[(role.value, badge_role_label(role)) for role in BadgeRole])
+
+
+@bp.post("/events/<slug>/registrations/<int:registration_id>/badge-role")
+def registration_badge_role(slug: str, registration_id: int):
+    """What the badge says the person is; from the registrant's page, or one click on a speaker's match."""
+    event = event_or_404(slug)
+    try:
+        role = BadgeRole(request.form.get("badge_role", ""))
+        registrants.set_badge_role(event.id, registration_id, role, user=_user())
+    except ValueError:
+        flash(_("Choose a badge role from the list."), "error")
+    except LookupError:
+        abort(404)
+    else:
+        flash(_("Badge role saved: %(role)s.", role=badge_role_label(role)), "success")
+    if request.form.get("back") == "list":
+        return redirect(url_for("admin.registrations", slug=slug, _anchor="speaker-matches"))
+    return redirect(url_for("admin.registration_detail", slug=slug, registration_id=registration_id))
 
 
 @bp.post("/events/<slug>/registrations/<int:registration_id>/<any(cancel, restore, send_link):action>")

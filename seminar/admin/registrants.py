@@ -13,13 +13,22 @@ from math import ceil
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from seminar.audit.services import record_now
-from seminar.events.models import Category
+from seminar.audit.services import record, record_now
+from seminar.database import folded, write_transaction
+from seminar.events.models import Category, SessionSpeaker, Speaker, SpeakerRole
 from seminar.extensions import db
 from seminar.inputs import parse_id
 from seminar.registration import services as registration
-from seminar.registration.models import Registration, RegistrationSource, RegistrationStatus, SeatStatus, SessionSeat
+from seminar.registration.models import (
+    BadgeRole,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    SeatStatus,
+    SessionSeat,
+)
 from seminar.registration.search import matching_words
+from seminar.text import fold
 
 SORTS = {
     "name": (Registration.last_name, Registration.first_name, Registration.id),
@@ -196,3 +205,49 @@ def promote_one(event_id: int, registration_id: int, session_id: int | None = No
 def resend_link(event_id: int, registration_id: int, user=None) -> None:
     registration.send_link(registration_id)
     _audit("registration.send_link", event_id, registration_id, None, user)
+
+
+def set_badge_role(event_id: int, registration_id: int, role: BadgeRole, user=None) -> None:
+    """What the registrant's badge says they are (speaker, moderator, organiser, press, staff), audited."""
+    with write_transaction():
+        registration = db.session.scalar(select(Registration).where(Registration.id == registration_id,
+                                                                    Registration.event_id == event_id))
+        if registration is None:
+            raise LookupError(registration_id)
+        if registration.badge_role is not role:
+            record("registration.badge_role", event_id=event_id, target_type="registration",
+                   target_id=registration_id, details={"badge_role": [registration.badge_role.value, role.value]},
+                   user=user)
+            registration.badge_role = role
+
+
+@dataclass(frozen=True)
+class SpeakerMatch:
+    """A registrant whose name is a speaker's of the programme, with the badge role that fits them."""
+
+    registration: Registration
+    speaker_name: str
+    role: BadgeRole
+
+
+def speaker_matches(event_id: int) -> list[SpeakerMatch]:
+    """Registrants (not cancelled, still "attendee" on their badge) named as a person of the programme,
+    accents and case ignored: moderators and chairs as moderators, panellists and speakers as speakers."""
+    roles: dict[str, tuple[str, BadgeRole]] = {}
+    links = db.session.execute(
+        select(Speaker.name, SessionSpeaker.role).join(SessionSpeaker, SessionSpeaker.speaker_id == Speaker.id)
+        .where(Speaker.event_id == event_id, Speaker.is_organisation.is_(False)))
+    for name, link_role in links:
+        fitting = BadgeRole.moderator if link_role in (SpeakerRole.moderator, SpeakerRole.chair) else BadgeRole.speaker
+        known = roles.get(fold(name))
+        if known is None or fitting is BadgeRole.moderator:
+            roles[fold(name)] = (name, fitting)
+    if not roles:
+        return []
+    candidates = db.session.scalars(
+        select(Registration).where(Registration.event_id == event_id,
+                                   Registration.status != RegistrationStatus.cancelled,
+                                   Registration.badge_role == BadgeRole.attendee,
+                                   folded(Registration.first_name + " " + Registration.last_name).in_(roles))
+        .order_by(Registration.last_name, Registration.first_name))
+    return [SpeakerMatch(r, *roles[fold(r.full_name)]) for r in candidates if fold(r.full_name) in roles]

@@ -1,5 +1,5 @@
-"""The check-in QR code of a registration as an image for screens and e-mails: the same signed code the badge
-prints (`seminar.badges.codes`), for an attendee who shows it on a phone at the door."""
+"""The check-in QR code: drawn on the badges, and as an image for screens and e-mails (the same signed code,
+`seminar.badges.codes`, for an attendee who shows it on a phone at the door)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ def _qr(code: str):
     return segno.make(code, error="m", micro=False)
 
 
-def qr_svg(code: str) -> Markup:
-    """The QR code of a check-in code as inline SVG: one path, black on white."""
-    svg = _qr(code).svg_inline(scale=1, border=BORDER, omitsize=True, dark="#000", light="#fff")
+def qr_svg(code: str, *, light: str | None = None) -> Markup:
+    """The QR code of a check-in code as inline SVG: one path, black (on `light`, else transparent)."""
+    svg = _qr(code).svg_inline(scale=1, border=BORDER, omitsize=True, dark="#000", light=light)
     return Markup(svg)  # noqa: S704  (made by segno from the signed code: letters, digits and '-')
 
 
@@ -33,7 +33,7 @@ def qr_png(code: str, *, scale: int = 8) -> bytes:
 
 
 def checkin_qr_svg(registration) -> Markup:
-    return qr_svg(make_checkin_code(registration))
+    return qr_svg(make_checkin_code(registration), light="#fff")
 
 
 def checkin_qr_png(registration) -> bytes:

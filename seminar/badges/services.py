@@ -1,4 +1,8 @@
-"""Producing badges: choosing the registrants, exporting (now or as a background job), one's own badge."""
+"""Producing badges: choosing the registrants, exporting (now or as a background job), one's own badge.
+
+The rendering modules (`seminar.badges.pool` and the WeasyPrint renderer it drives) are imported by the
+functions that render, not with this module: the views import it, and the app starts without WeasyPrint.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from seminar.badges.cache import BadgeCache
+from seminar.badges.data import badge_data
 from seminar.badges.layouts import LAYOUTS
-from seminar.badges.render import BadgeCache, badge_data, log_harfbuzz_subset_status, render_badge_pdf, render_badges
 from seminar.events.models import Event, Session
 from seminar.extensions import db
 from seminar.jobs.services import JobContext, JobResult, enqueue_job
@@ -80,6 +85,9 @@ def export_badges(event_id: int, *, registration_ids: Iterable[int] | None = Non
                   session_id: int | None = None, layout: str = "a4-4", locale: str | None = None,
                   progress: Callable[[int, int], None] | None = None) -> tuple[bytes, int]:
     """The chosen registrants' badges as one PDF, and how many: rendered in parallel, cached per badge."""
+    from seminar.badges.pool import render_badges
+    from seminar.badges.render import log_harfbuzz_subset_status
+
     check_export_parameters(event_id, status=status, session_id=session_id, layout=layout)
     event = db.session.get(Event, event_id)
     if event is None:
@@ -132,6 +140,8 @@ def run_badge_export(context: JobContext) -> JobResult:
 
 def registration_badge_pdf(registration: Registration, layout: str = "a6") -> bytes:
     """One registrant's badge alone on a page of the badge's size, in their language (cached)."""
+    from seminar.badges.pool import render_badge_pdf
+
     badge = badge_data(registration, locale=registration.locale or None)
     return render_badge_pdf(badge, layout, cache_dir=badge_cache_dir())
 

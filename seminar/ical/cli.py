@@ -8,7 +8,6 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from seminar.events.services import get_event
-from seminar.ical.calendar import Site, programme_calendar
 
 
 @click.command("ics")
@@ -19,6 +18,8 @@ from seminar.ical.calendar import Site, programme_calendar
 @click.option("--lang", type=click.Choice(["fr", "en"]), default=None, help="Language of the descriptions.")
 def ics_command(slug: str, output, lang: str | None) -> None:
     """Write the programme of event SLUG as an iCalendar file."""
+    from seminar.ical.calendar import Site, programme_calendar  # loads icalendar: not when the app starts
+
     event = get_event(slug)
     if event is None:
         raise click.ClickException(f"No event with the slug {slug!r}.")

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from seminar.events import services as events
 from seminar.events.models import Event, Session
-from seminar.ical import calendar, links, notifications
-from seminar.registration.notifications import add_calendar_part
+from seminar.ical import links
+from seminar.registration.notifications import RegistrantMail, add_calendar_part
 from seminar.registration.services import find_by_token
 
+if TYPE_CHECKING:
+    from seminar.ical.calendar import Site
+
+# seminar.ical.calendar and .notifications load icalendar: imported by the code that writes a calendar, when it
+# first runs, so that the app starts without it.
+
 bp = Blueprint("ical", __name__)
+
+
+def _attach_invites(mail: RegistrantMail) -> None:
+    from seminar.ical.notifications import attach_invites
+
+    attach_invites(mail)
+
+
 # Registrant e-mails get their iTIP part from this area once the calendar blueprint is part of the app.
-bp.record_once(lambda state: add_calendar_part(state.app, notifications.attach_invites))
+bp.record_once(lambda state: add_calendar_part(state.app, _attach_invites))
 
 MIMETYPE = "text/calendar"
 
@@ -24,8 +40,10 @@ def _event_or_404(slug: str) -> Event:
     return event
 
 
-def _site() -> calendar.Site:
-    return calendar.Site.from_config(current_app.config)
+def _site() -> Site:
+    from seminar.ical.calendar import Site
+
+    return Site.from_config(current_app.config)
 
 
 def _ics_response(body: bytes, filename: str, last_modified, *, private: bool = False) -> Response:
@@ -43,6 +61,8 @@ def _ics_response(body: bytes, filename: str, last_modified, *, private: bool = 
 
 @bp.get("/events/<slug>/programme.ics")
 def programme(slug: str):
+    from seminar.ical import calendar
+
     event = _event_or_404(slug)
     body = calendar.programme_calendar(event, _site())
     return _ics_response(body, f"{event.slug}.ics", calendar.last_modified(event, event.sessions))
@@ -50,6 +70,8 @@ def programme(slug: str):
 
 @bp.get("/events/<slug>/sessions/<int:session_id>.ics")
 def session(slug: str, session_id: int):
+    from seminar.ical import calendar
+
     event = _event_or_404(slug)
     found = next((s for s in event.sessions if s.id == session_id), None)
     if found is None:  # unknown, or a session of another event
@@ -61,6 +83,8 @@ def session(slug: str, session_id: int):
 @bp.get("/registrations/<token>/agenda.ics")
 def agenda(token: str):
     """The registrant's own agenda, subscribable: the token in the URL is the only key (404 otherwise)."""
+    from seminar.ical import calendar
+
     registration = find_by_token(token)
     if registration is None:
         abort(404)
@@ -77,13 +101,15 @@ def agenda(token: str):
 @bp.app_template_global()
 def calendar_links(event: Event, session: Session | None = None, feed_url: str | None = None) -> dict[str, str]:
     """Links for the add-to-calendar macro: the .ics file, its webcal:// subscription, Google and Outlook.com."""
+    from seminar.ical.calendar import location_text
+
     if feed_url is None:
         feed_url = (url_for("ical.session", slug=event.slug, session_id=session.id, _external=True) if session
                     else url_for("ical.programme", slug=event.slug, _external=True))
     item = session or event
     site = _site()
     page = site.session_url(event, session) if session else site.event_url(event)
-    title, where = item.title, calendar.location_text(event, session)
+    title, where = item.title, location_text(event, session)
     summary = session.description if session else event.subtitle
     details = "\n\n".join(p for p in (summary[:links.SUMMARY_LIMIT], page) if p)
     return {

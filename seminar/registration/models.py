@@ -37,6 +37,26 @@ def status_label(status: RegistrationStatus | SeatStatus) -> str:
             "cancelled": _("cancelled")}[status.name]
 
 
+class BadgeRole(enum.Enum):
+    """What a person is at the seminar, printed as a ribbon on the badge (attendees have none)."""
+
+    attendee = "attendee"
+    speaker = "speaker"
+    moderator = "moderator"
+    organiser = "organiser"
+    press = "press"
+    staff = "staff"
+
+
+def badge_role_label(role: BadgeRole) -> str:
+    """A badge role in the current language (badges, back-office, imports)."""
+    from flask_babel import pgettext
+
+    return {"attendee": pgettext("badge role", "Attendee"), "speaker": pgettext("badge role", "Speaker"),
+            "moderator": pgettext("badge role", "Moderator"), "organiser": pgettext("badge role", "Organiser"),
+            "press": pgettext("badge role", "Press"), "staff": pgettext("badge role", "Staff")}[role.name]
+
+
 class RegistrationSource(enum.Enum):
     web = "web"
     import_ = "import"
@@ -69,6 +89,8 @@ class Registration(db.Model):
         enum_column(RegistrationSource), default=RegistrationSource.web
     )
     locale: Mapped[str] = mapped_column(String(10), default="fr")
+    badge_role: Mapped[BadgeRole] = mapped_column(enum_column(BadgeRole), default=BadgeRole.attendee,
+                                                  server_default=BadgeRole.attendee.name)
     # SHA-256 of the self-service token; the token itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Random salt the current token is derived from with the app secret (see registration/tokens.py),

@@ -33,6 +33,7 @@ from seminar.extensions import db, utcnow
 from seminar.mail.models import OutboxMessage, OutboxStatus
 from seminar.registration import ledger, notifications
 from seminar.registration.models import (
+    BadgeRole,
     Registration,
     RegistrationSource,
     RegistrationStatus,
@@ -76,6 +77,8 @@ class RegistrationDetails:
     accessibility: str = ""
     consent_privacy: bool = True
     consent_listing: bool = False
+    # Set by organisers only (back-office, imports); None leaves it as it is (a new registration: attendee).
+    badge_role: BadgeRole | None = None
 
 
 @dataclass(frozen=True)
@@ -644,6 +647,7 @@ def _new_registration(state: _RegistrationState, key: str, details: Registration
         "consent_privacy_at": now if details.consent_privacy else None, "status": WAITLISTED.name,
         "source": source.name, "locale": locale, "token_hash": token_hash, "token_salt": salt, "overbooked": False,
         "ical_sequence": 0, "created_at": now, "updated_at": now,
+        "badge_role": (details.badge_role or BadgeRole.attendee).name,
     }
     writes = [(_insert(Registration, tuple(registration)), registration)]
     for session_id in session_ids:
@@ -665,6 +669,8 @@ def _insert(model, columns: tuple[str, ...]):
 def _write_details(registration: Registration, details: RegistrationDetails) -> None:
     for name in _REGISTRATION_FIELDS:
         setattr(registration, name, getattr(details, name))
+    if details.badge_role is not None:
+        registration.badge_role = details.badge_role
     if details.consent_privacy and registration.consent_privacy_at is None:
         registration.consent_privacy_at = utcnow()
 

@@ -12,8 +12,10 @@ from pypdf import PdfReader
 
 from seminar.badges import render
 from seminar.badges.codes import make_code_for_id, verify_checkin_code
+from seminar.badges.data import BadgeData, RoundTable
 from seminar.badges.layouts import LAYOUTS, MM_TO_PT
-from seminar.badges.render import BadgeData, ResourceRefused, RoundTable, StaticFilesFetcher, render_badges
+from seminar.badges.pool import PARALLEL_THRESHOLD, render_badges
+from seminar.badges.render import ResourceRefused, StaticFilesFetcher
 from tests.badges.conftest import PEOPLE, pdf_text, rasterise, text_boxes
 
 SECRET = "renderer-test-secret"
@@ -121,7 +123,7 @@ def test_long_names_shrink_and_stay_inside_the_badge():
     short_badge = make_badge(2, "Li", "Wu")
     for layout, slots in EXPECTED_SLOTS.items():
         fmt = LAYOUTS[layout].badge
-        renderer = render._process_renderer()
+        renderer = render.process_renderer()
         assert renderer.badge_context(long_badge, fmt)["look"]["given"] < \
             renderer.badge_context(short_badge, fmt)["look"]["given"]
         boxes = text_boxes(render_badges([long_badge], layout, workers=1))
@@ -207,7 +209,7 @@ def test_cache_second_export_renders_only_changed_badges(tmp_path):
 
 
 def test_parallel_rendering_matches_serial_rendering(tmp_path):
-    badges = numbered(render.PARALLEL_THRESHOLD + 6)
+    badges = numbered(PARALLEL_THRESHOLD + 6)
     parallel = render_badges(badges, "a4-8", workers=2)
     serial = render_badges(badges, "a4-8", workers=1)
     assert pdf_text(parallel) == pdf_text(serial)

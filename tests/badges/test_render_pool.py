@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from seminar.badges.render import PARALLEL_THRESHOLD
+from seminar.badges.pool import PARALLEL_THRESHOLD
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from Linux's /proc")
 
 # Enough badges for several chunks per worker: the owner is killed while the workers are still rendering.
 RENDER_MANY = f"""
-from seminar.badges.render import BadgeData, render_badges
+from seminar.badges.data import BadgeData
+from seminar.badges.pool import render_badges
 badges = [BadgeData(registration_id=n, locale="fr", event_title="Séminaire", event_date="28 novembre 2023",
                     first_name=f"Prénom{{n}}", last_name=f"Nom{{n}}", organisation="Inserm",
                     category_label="Cancéropôle", category_colour="#1d4e89", checkin_code=f"CODE-{{n}}")

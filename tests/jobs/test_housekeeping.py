@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from seminar.accounts.models import Role
-from seminar.badges.render import BadgeCache
+from seminar.badges.cache import BadgeCache
 from seminar.events.seed import SLUG
 from seminar.extensions import db, utcnow
 from seminar.jobs.models import Job, JobStatus

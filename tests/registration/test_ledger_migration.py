@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from seminar import create_app
 from seminar.extensions import db
 from seminar.mail.models import OutboxMessage
-from seminar.registration.models import Registration, SessionSeat
+from seminar.registration.models import SessionSeat
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 event = sa.table("event", *(sa.column(c) for c in (
@@ -52,8 +52,10 @@ def test_migration_turns_seats_of_waiting_registrants_into_wishes_and_promotes(t
                 id=1, event_id=1, kind="round_table", title="Table ronde", description="", starts_at=start,
                 ends_at=start + timedelta(hours=1), capacity=2, position=0, sequence=0, updated_at=NOW))
             # 1 and 2 confirmed; 3 waits for the event yet holds a confirmed seat (the bug); 2 waits for the table.
-            connection.execute(sa.insert(Registration.__table__), [
-                _registration(1, "confirmed"), _registration(2, "confirmed"), _registration(3, "waitlisted")])
+            rows = [_registration(1, "confirmed"), _registration(2, "confirmed"), _registration(3, "waitlisted")]
+            # The table as it was at 0003, not the model's (whose later columns the INSERT would name).
+            registration = sa.table("registration", *(sa.column(name) for name in rows[0]))
+            connection.execute(sa.insert(registration), rows)
             connection.execute(sa.insert(SessionSeat.__table__), [
                 _seat(1, 1, "confirmed"), _seat(2, 3, "confirmed"), _seat(3, 2, "waitlisted")])
         upgrade()
