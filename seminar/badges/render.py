@@ -8,7 +8,7 @@ foreground (names, organisation, round tables), with the QR code drawn as PDF op
 names everything that shapes the output, for the cache keys. Only this module (and the modules that render
 through it) imports WeasyPrint: the app starts without it.
 
-WeasyPrint fetches only the project's static files, the font package's files and `data:` URLs
+WeasyPrint fetches only the project's static files, the font packages' files and `data:` URLs
 (`StaticFilesFetcher`); names go through Jinja's HTML escaping, and style values are computed numbers or
 validated colours, never text people typed.
 """
@@ -23,10 +23,13 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from unicodedata import bidirectional, east_asian_width
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import font_roboto
+import fontpkg_noto_sans_arabic
+import fontpkg_noto_sans_devanagari
 import segno
 import weasyprint
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -50,10 +53,26 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 # Raise to invalidate every cached badge when the rendering changes in a way the hashed files do not show.
 RENDER_VERSION = 1
 FONT_FAMILY = "Badge Sans"
-# Roboto (Apache License 2.0) from the font-roboto package: Latin, Greek and Cyrillic.
+STATIC_DIR = resource_dir("static").resolve()
+# Roboto (Apache License 2.0) from the font-roboto package: Latin, Greek and Cyrillic, the look of every badge.
 FONT_DIR = (Path(font_roboto.__file__).parent / "files").resolve()
 FONT_FILES = {400: FONT_DIR / "Roboto-Regular.ttf", 700: FONT_DIR / "Roboto-Bold.ttf"}
-STATIC_DIR = resource_dir("static").resolve()
+# Noto (SIL OFL 1.1) for the scripts Roboto lacks, as families of their own after "Badge Sans" in badge.css
+# (WeasyPrint tells its PDF fonts apart by family, weight and style, so one family cannot join two files).
+# Arabic and Devanagari come from fontpkg packages as variable fonts (one file serves both weights); Hebrew
+# and the CJK subset are shipped in static/badges/fonts/ (made by scripts/subset_badge_fonts.py).
+ARABIC_FILE = next((fontpkg_noto_sans_arabic.ROOT / "files").glob("NotoSansArabic*.ttf")).resolve()
+DEVANAGARI_FILE = next((fontpkg_noto_sans_devanagari.ROOT / "files").glob("NotoSansDevanagari*.ttf")).resolve()
+SCRIPT_FONT_DIR = STATIC_DIR / "badges" / "fonts"
+SCRIPT_FONT_FILES = {
+    "Badge Sans Arabic": {400: ARABIC_FILE, 700: ARABIC_FILE},
+    "Badge Sans Hebrew": {400: SCRIPT_FONT_DIR / "NotoSansHebrew-Regular.ttf",
+                          700: SCRIPT_FONT_DIR / "NotoSansHebrew-Bold.ttf"},
+    "Badge Sans Devanagari": {400: DEVANAGARI_FILE, 700: DEVANAGARI_FILE},
+    "Badge Sans CJK": {400: SCRIPT_FONT_DIR / "NotoSansCJKsc-Badge-Regular.otf",
+                       700: SCRIPT_FONT_DIR / "NotoSansCJKsc-Badge-Bold.otf"},
+}
+FONT_ROOTS = (STATIC_DIR, FONT_DIR, ARABIC_FILE.parent, DEVANAGARI_FILE.parent)
 TEMPLATE_DIR = resource_dir("templates").resolve()
 STYLESHEET = STATIC_DIR / "badges" / "badge.css"
 DESIGN_FILES = (TEMPLATE_DIR / "badges" / "_badge.html", TEMPLATE_DIR / "badges" / "badges.html", STYLESHEET,
@@ -84,11 +103,17 @@ def design_fingerprint() -> str:
     global _design_fingerprint
     if _design_fingerprint is None:
         digest = hashlib.sha256(f"{RENDER_VERSION}:{weasyprint.__version__}".encode())
-        for path in (*DESIGN_FILES, *FONT_FILES.values()):
+        for path in (*DESIGN_FILES, *font_files()):
             digest.update(path.name.encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         _design_fingerprint = digest.hexdigest()
     return _design_fingerprint
+
+
+def font_files() -> list[Path]:
+    """Every font file the badges use, each once."""
+    files = [*FONT_FILES.values(), *(path for faces in SCRIPT_FONT_FILES.values() for path in faces.values())]
+    return list(dict.fromkeys(files))
 
 
 # --- Loading resources -----------------------------------------------------------------------------------
@@ -99,10 +124,10 @@ class ResourceRefused(ValueError):
 
 
 class StaticFilesFetcher(URLFetcher):
-    """Serves `data:` URLs and files under static/ (and the font package); refuses everything else,
+    """Serves `data:` URLs and files under static/ (and the font packages); refuses everything else,
     in particular `file:` paths elsewhere and every network URL."""
 
-    def __init__(self, roots: Iterable[Path] = (STATIC_DIR, FONT_DIR)):
+    def __init__(self, roots: Iterable[Path] = FONT_ROOTS):
         super().__init__(allowed_protocols=("data", "file"))
         self.roots = tuple(Path(root).resolve() for root in roots)
 
@@ -137,24 +162,33 @@ def log_harfbuzz_subset_status() -> None:
 
 
 class _FontMetrics:
-    """Advance widths of the badge font, to pick the largest size at which a line fits its box."""
+    """Advance widths of the badge fonts, to pick the largest size at which a line fits its box: Roboto's,
+    then, for the characters Roboto lacks, those of the Noto face that draws them (in badge.css's order)."""
 
     def __init__(self):
+        self.advances = {weight: self._advances(path, weight) for weight, path in FONT_FILES.items()}
+        for files in SCRIPT_FONT_FILES.values():
+            for weight, path in files.items():
+                for codepoint, advance in self._advances(path, weight).items():
+                    self.advances[weight].setdefault(codepoint, advance)
+
+    @staticmethod
+    def _advances(path: Path, weight: int) -> dict[int, float]:
+        """Advance widths in em by code point; a variable font's at the `weight` instance."""
         from fontTools.ttLib import TTFont
 
-        self.advances: dict[int, dict[int, float]] = {}
-        for weight, path in FONT_FILES.items():
-            font = TTFont(path, lazy=True)
+        with TTFont(path, lazy=True) as font:
             units = font["head"].unitsPerEm
+            cmap = font.getBestCmap()
+            if "fvar" in font:
+                glyphs = font.getGlyphSet(location={"wght": weight})
+                return {codepoint: glyphs[glyph].width / units for codepoint, glyph in cmap.items()}
             metrics = font["hmtx"].metrics
-            self.advances[weight] = {
-                codepoint: metrics[glyph][0] / units for codepoint, glyph in font.getBestCmap().items()
-            }
-            font.close()
+            return {codepoint: metrics[glyph][0] / units for codepoint, glyph in cmap.items()}
 
     def width_em(self, text: str, weight: int) -> float:
         advances = self.advances[weight]
-        return sum(advances.get(ord(char), 0.6) for char in text)
+        return sum(advances.get(ord(char), 1.0 if east_asian_width(char) in "WF" else 0.6) for char in text)
 
 
 def fit_font_size(metrics: _FontMetrics, text: str, weight: int, largest: float, smallest: float,
@@ -165,6 +199,19 @@ def fit_font_size(metrics: _FontMetrics, text: str, weight: int, largest: float,
         return largest
     fitting = width_mm * 72 / 25.4 / width_em * 0.97  # a little room for kerning and rounding
     return max(smallest, min(largest, math.floor(fitting * 4) / 4))
+
+
+def text_direction(text: str) -> str:
+    """The HTML `dir` of a line: "rtl" when its first strong character is right-to-left (Arabic, Hebrew),
+    else "auto". WeasyPrint ignores `dir="auto"` and lays every paragraph out left to right, so the
+    renderer finds the direction itself, as a browser does for "auto"."""
+    for char in text or "":
+        kind = bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            break
+    return "auto"
 
 
 def band_colours(colour: str) -> tuple[str, str]:
@@ -217,8 +264,9 @@ class _ProcessRenderer:
         self.font_config = FontConfiguration()
         self.metrics = _FontMetrics()
         faces = "\n".join(
-            f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{path.as_uri()}"); font-weight: {weight}; }}'
-            for weight, path in FONT_FILES.items()
+            f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); font-weight: {weight}; }}'
+            for family, files in [(FONT_FAMILY, FONT_FILES), *SCRIPT_FONT_FILES.items()]
+            for weight, path in files.items()
         )
         self._common = [
             weasyprint.CSS(string=faces, font_config=self.font_config, url_fetcher=self.fetcher),
@@ -243,6 +291,7 @@ class _ProcessRenderer:
                  "organisation": badge.organisation, "band": badge.category_label}
         look = {part: fit_font_size(self.metrics, texts[part], WEIGHTS[part], *fits[part]) for part in fits}
         look["band_colour"], look["band_ink"] = band_colours(badge.category_colour)
+        look["dir"] = {part: text_direction(texts[part]) for part in ("given", "family", "job", "organisation")}
         return {"badge": badge, "look": look, "qr_svg": qr_svg(badge.checkin_code) if with_qr else ""}
 
     def _write_pdf(self, html: str, width_mm: float, height_mm: float) -> bytes:
