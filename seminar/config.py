@@ -25,6 +25,10 @@ LANGUAGES = ("fr", "en")
 # registration's last one is younger than this many seconds: one registration, one set of e-mails.
 REGISTRATION_LINK_RESEND_AFTER = 300
 
+# `flask invitations send --remind` (and the back-office's button) reminds an invitee who has neither registered
+# nor declined once their last invitation or reminder is older than this many seconds.
+INVITATION_REMIND_AFTER = 86400
+
 # Absolute links in e-mails and calendar files.
 BASE_URL = "http://127.0.0.1:5000"
 

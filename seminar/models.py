@@ -17,6 +17,7 @@ from seminar.events.models import (
     SpeakerRole,
     Venue,
 )
+from seminar.invitations.models import Invitation, InvitationState
 from seminar.jobs.models import Job, JobStatus
 from seminar.mail.models import OutboxMessage, OutboxStatus
 from seminar.registration.models import (
@@ -29,7 +30,8 @@ from seminar.registration.models import (
 )
 
 __all__ = [
-    "AuditEntry", "Category", "Event", "ImportUpload", "Job", "JobStatus", "Organisation", "OrganisationKind",
+    "AuditEntry", "Category", "Event", "ImportUpload", "Invitation", "InvitationState", "Job", "JobStatus",
+    "Organisation", "OrganisationKind",
     "OutboxMessage", "OutboxStatus", "PressContact", "Registration", "RegistrationSource",
     "RegistrationStatus", "Role", "Room", "SeatStatus", "Session", "SessionAttendance", "SessionKind", "SessionSeat",
     "SessionSpeaker", "Speaker", "SpeakerRole", "User", "Venue",

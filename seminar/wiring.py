@@ -20,7 +20,8 @@ from seminar.mail import outbox
 log = logging.getLogger(__name__)
 
 # Every domain area keeps its own message catalogue, so that areas evolve independently.
-TRANSLATION_AREAS = ("", "events", "registration", "accounts", "admin", "ical", "badges", "checkin", "mail", "audit")
+TRANSLATION_AREAS = ("", "events", "registration", "accounts", "admin", "ical", "badges", "checkin", "mail", "audit",
+                     "invitations")
 
 
 def configure(app: Flask) -> None:
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from seminar.checkin.views import exports_bp as checkin_exports_bp
     from seminar.events.views import bp as events_bp
     from seminar.ical.views import bp as ical_bp
+    from seminar.invitations.views import bp as invitations_bp
     from seminar.registration.views import bp as registration_bp
 
     app.register_blueprint(events_bp)
@@ -141,12 +143,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkin_exports_bp)
     app.register_blueprint(badges_bp)
     app.register_blueprint(badges_admin_bp)
+    app.register_blueprint(invitations_bp)
 
 
 def _subscribe_to_domain_events() -> None:
     """Who reacts to what the domain areas announce: every subscription in one place (blinker signals are
     process-wide; connecting a receiver again is a no-op)."""
     from seminar.events import signals
+    from seminar.registration import signals as registration_signals
 
     for signal, receiver in (
         (signals.capacity_raised, "seminar.registration.services:capacity_changed"),  # waiting lists move up
@@ -155,6 +159,7 @@ def _subscribe_to_domain_events() -> None:
         (signals.session_deleted, "seminar.ical.notifications:session_deleted"),
         (signals.event_changed, "seminar.ical.notifications:event_changed"),
         (signals.event_cancelled, "seminar.ical.notifications:event_cancelled"),
+        (registration_signals.registration_created, "seminar.invitations.services:registration_created"),
     ):
         signal.connect(_receiver(receiver), weak=False)
 
@@ -251,6 +256,7 @@ def _register_cli(app: Flask) -> None:
     from seminar.bootstrap import bootstrap_command
     from seminar.events.cli import export_event_command, import_event_command, seed_command
     from seminar.ical.cli import ics_command
+    from seminar.invitations.cli import invitations_cli
     from seminar.jobs.cli import housekeeping_command, worker_command
     from seminar.mail.cli import outbox_group
 
@@ -265,6 +271,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(housekeeping_command)
     app.cli.add_command(registrations_cli)
+    app.cli.add_command(invitations_cli)
 
 
 def _start_embedded_worker(app: Flask) -> None:

@@ -62,6 +62,9 @@ class EventForm(FlaskForm):
     ends_at = DateTimeLocalField(_l("Ends at"), format=DATETIME_FORMAT, validators=[DataRequired()])
     capacity = IntegerField(_l("Capacity"), description=_l("Leave empty for no limit."),
                             validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    invitation_only = BooleanField(_l("Registration by invitation only"), description=_l(
+        "The public form then explains it and offers to ask for an invitation; people register through their "
+        "invitation link, or you register them."))
     registration_opens_at = DateTimeLocalField(_l("Registration opens at"), format=DATETIME_FORMAT,
                                                validators=[Optional()])
     registration_closes_at = DateTimeLocalField(_l("Registration closes at"), format=DATETIME_FORMAT,

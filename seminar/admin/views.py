@@ -31,7 +31,7 @@ def _event_details(form: EventForm) -> programme.EventDetails:
         raise programme.ProgrammeError({"timezone": _("Unknown time zone.")}) from None
     return programme.EventDetails(
         slug=form.slug.data.strip(), title=form.title.data.strip(), timezone=tz,
-        capacity=form.capacity.data, **when,
+        capacity=form.capacity.data, invitation_only=form.invitation_only.data, **when,
         **{name: form[name].data or "" for name in (
             "subtitle", "description", "organiser", "contact_email", "title_en", "subtitle_en", "description_en",
             "organiser_en")})

@@ -70,6 +70,7 @@ def event_to_json(event: Event, occupancy: EventOccupancy) -> dict:
             "open": event.registration_is_open(),
             "opens_at": iso(event.local(event.registration_opens_at)) if event.registration_opens_at else None,
             "closes_at": iso(event.local(event.registration_closes_at)),
+            "invitation_only": event.invitation_only,
             **_counts(occupancy.event),
         },
         "sessions": [_session(event, s, occupancy.session(s)) for s in event.sessions],

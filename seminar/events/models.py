@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -102,6 +102,9 @@ class Event(Bilingual, db.Model):
     waitlisted_count: Mapped[int] = mapped_column(default=0, server_default="0")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     featured: Mapped[bool] = mapped_column(default=False)
+    # Registration by invitation only: the public form explains it and offers to ask for an invitation;
+    # registrations arrive through invitation links and the back-office.
+    invitation_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     times_confirmed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

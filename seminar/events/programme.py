@@ -107,6 +107,7 @@ class EventDetails:
     subtitle_en: str = ""
     description_en: str = ""
     organiser_en: str = ""
+    invitation_only: bool = False
     capacity: int | None = None
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None  # None: when the event starts

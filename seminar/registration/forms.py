@@ -89,3 +89,13 @@ class RegistrationForm(DetailsForm, SessionsForm):
         _l("I have read the privacy notice and agree to my data being used to organise the event."),
         validators=[_consent_rule],
     )
+
+
+class InvitationRequestForm(FlaskForm):
+    """Asking for an invitation to an invitation-only event (the organisers receive it by e-mail)."""
+
+    first_name = StringField(_l("First name"), filters=[_strip], validators=[_text_rule])
+    last_name = StringField(_l("Last name"), filters=[_strip], validators=[_text_rule])
+    email = StringField(_l("E-mail address"), filters=[_strip], validators=[_text_rule])
+    organisation = StringField(_l("Organisation"), filters=[_strip], validators=[_text_rule])
+    message = TextAreaField(_l("Message to the organisers"), filters=[_strip])

@@ -31,7 +31,7 @@ from seminar.database import execute_committing, write_transaction
 from seminar.events.models import Category, Event, Session, registration_open_between
 from seminar.extensions import db, utcnow
 from seminar.mail.models import OutboxMessage, OutboxStatus
-from seminar.registration import ledger, notifications
+from seminar.registration import ledger, notifications, signals
 from seminar.registration.models import (
     BadgeRole,
     Registration,
@@ -102,6 +102,12 @@ class RegistrationError(Exception):
 class RegistrationClosed(RegistrationError):
     def __init__(self):
         super().__init__(_l("Registration for this event is closed."))
+
+
+class ByInvitationOnly(RegistrationError):
+    def __init__(self):
+        super().__init__(_l("Registration to this seminar is by invitation: register through the personal link "
+                            "of your invitation e-mail."))
 
 
 class RegistrationNotFound(RegistrationError):
@@ -182,6 +188,7 @@ def register(
     overbook: bool = False,
     notify: bool = True,
     require_category: bool = False,
+    invited: bool = False,
 ) -> RegistrationOutcome:
     """Register someone for an event (its id, or its slug) and the round tables they chose.
 
@@ -190,7 +197,8 @@ def register(
     shape and that address receives its self-service link by e-mail (a cancelled registration is taken
     up again with the new details). `overbook` (organisers only) confirms beyond capacity and records it.
     `require_category`: refuse a registration without a category when the event offers some (the public form).
-    Raises InvalidDetails, RegistrationClosed, RegistrationNotFound.
+    `invited`: the public form came through an invitation link of the event (an invitation-only event takes
+    no other from the web). Raises InvalidDetails, RegistrationClosed, ByInvitationOnly, RegistrationNotFound.
     """
     details = clean_details(details)
     if source is RegistrationSource.web and not details.consent_privacy:
@@ -198,7 +206,7 @@ def register(
     languages = current_app.config.get("LANGUAGES", ("fr", "en"))
     locale = locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen_ids = list(dict.fromkeys(session_ids))
-    args = (event, details, chosen_ids, locale, source, overbook, notify, require_category)
+    args = (event, details, chosen_ids, locale, source, overbook, notify, require_category, invited)
     try:
         return _register(*args)
     except IntegrityError:
@@ -208,7 +216,8 @@ def register(
 
 
 def _register(event: int | str, details: RegistrationDetails, chosen_ids: list[int], locale: str,
-              source: RegistrationSource, overbook: bool, notify: bool, require_category: bool) -> RegistrationOutcome:
+              source: RegistrationSource, overbook: bool, notify: bool, require_category: bool,
+              invited: bool) -> RegistrationOutcome:
     """One statement checks the event, the address, the category and the round tables (`_registration_state`);
     then the registration is written as waiting with its round tables as wishes, and only at the end is the
     event locked, for the ledger's statements that decide and count (`ledger.decision_statements`), and the
@@ -220,6 +229,8 @@ def _register(event: int | str, details: RegistrationDetails, chosen_ids: list[i
             raise RegistrationNotFound()
         if source is RegistrationSource.web and not registration_open_between(state.opens_at, state.closes_at):
             raise RegistrationClosed()
+        if source is RegistrationSource.web and state.invitation_only and not invited:
+            raise ByInvitationOnly()
         if not state.offers(chosen_ids):
             raise InvalidDetails({"sessions": str(_l("Choose among the round tables offered."))})
         if not state.category_known or (require_category and details.category_id is None and state.categories):
@@ -227,6 +238,10 @@ def _register(event: int | str, details: RegistrationDetails, chosen_ids: list[i
         if state.existing_id is None:
             registration_id = state.next_id
             writes, token = _new_registration(state, key, details, chosen_ids, locale, source, notify)
+            for _subscriber, statements in signals.registration_created.send(
+                    current_app._get_current_object(), event_id=state.event_id, registration_id=registration_id,
+                    email_key=key):
+                writes.extend(statements or ())
         else:
             registration = db.session.get(Registration, state.existing_id)
             if registration.status is not CANCELLED:
@@ -593,6 +608,7 @@ class _RegistrationState:
     categories: bool  # the event offers categories
     round_tables: str | None  # the ids of the event's round tables, comma-separated (None: it has none)
     next_id: int  # the id a new registration takes (its link is derived from it)
+    invitation_only: bool  # registration from the web only through an invitation link
 
     def offers(self, session_ids: list[int]) -> bool:
         """Whether every id in `session_ids` is one of the event's round tables."""
@@ -627,6 +643,7 @@ def _state_statement(by_slug: bool, postgresql: bool):
         select(func.aggregate_strings(cast(Session.id, String), ","))
         .where(Session.event_id == Event.id, Session.takes_registrations).scalar_subquery(),
         next_id,
+        Event.invitation_only,
     ).where((Event.slug if by_slug else Event.id) == bindparam("event"))
 
 

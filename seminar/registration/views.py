@@ -28,9 +28,10 @@ from seminar.events.models import Event
 from seminar.events.services import get_event
 from seminar.extensions import limiter
 from seminar.inputs import parse_id
+from seminar.invitations import services as invitations
 from seminar.mail.outbox import add_composer
-from seminar.registration import notifications, services
-from seminar.registration.forms import DetailsForm, RegistrationForm, SessionsForm
+from seminar.registration import invitation_requests, notifications, services
+from seminar.registration.forms import DetailsForm, InvitationRequestForm, RegistrationForm, SessionsForm
 from seminar.registration.models import Registration, RegistrationStatus
 from seminar.registration.occupancy import event_occupancy
 from seminar.registration.services import InvalidDetails, RegistrationError
@@ -103,14 +104,18 @@ def _show_errors(form, invalid: InvalidDetails) -> None:
 @limiter.limit(_limit_per_email, key_func=_email_typed, methods=["POST"], deduct_when=_registered)
 def register(slug: str):
     problem = None
+    invitation = _invitation(slug, request.values.get("invitation", ""))
     if request.method == "POST":
-        # Nothing read before the service: it checks the event, that registration is open, the category and
-        # the round tables itself, in one statement. The page is built only if it has to be shown again.
+        # Nothing read before the service: it checks the event, that registration is open (and by invitation
+        # only, if so), the category and the round tables itself, in one statement. The page is built only if it
+        # has to be shown again.
         form = RegistrationForm()
+        if invitation is not None:
+            form.email.data = invitation.email  # the invitation's address, whatever was sent
         if form.validate():
             try:
                 outcome = services.register(slug, form.details(consent_privacy=True), form.session_ids(),
-                                            locale=_locale(), require_category=True)
+                                            locale=_locale(), require_category=True, invited=invitation is not None)
             except InvalidDetails as invalid:
                 _show_errors(form, invalid)
             except RegistrationError as refused:
@@ -120,15 +125,47 @@ def register(slug: str):
                 return redirect(url_for("registration.thanks", slug=slug), code=303)
     else:
         form = RegistrationForm(formdata=request.args or None)
-    return _register_page(_event_or_404(slug, *FORM_PARTS), form, problem=problem)
+        if invitation is not None:
+            form.email.data = invitation.email
+    return _register_page(_event_or_404(slug, *FORM_PARTS), form, problem=problem, invitation=invitation)
 
 
-def _register_page(event: Event, form: RegistrationForm, *, problem=None, session_expired=False, status=200):
+def _invitation(slug: str, token: str):
+    """The invitation a registration link carries, when it is one of this event's (else None)."""
+    invitation = invitations.find_by_token(token) if token else None
+    return invitation if invitation is not None and invitation.event.slug == slug else None
+
+
+def _register_page(event: Event, form: RegistrationForm, *, problem=None, session_expired=False, status=200,
+                   invitation=None, request_form=None):
     form.offer(event, _locale()).offer_sessions(_round_tables(event))
     return render_template(
         "registration/register.html", event=event, form=form, problem=problem, session_expired=session_expired,
-        round_tables=_round_tables(event), occupancy=event_occupancy(event),
+        round_tables=_round_tables(event), occupancy=event_occupancy(event), invitation=invitation,
+        invitation_token=request.values.get("invitation", "") if invitation else "",
+        request_form=request_form or InvitationRequestForm(formdata=None),
     ), status
+
+
+@bp.post("/events/<slug>/request-invitation")
+@limiter.limit(_limit_per_ip, key_func=get_remote_address)
+def request_invitation(slug: str):
+    """An invitation-only event's page: someone asks the organisers for an invitation (they get an e-mail)."""
+    event = _event_or_404(slug, *FORM_PARTS)
+    if not event.invitation_only:
+        abort(404)
+    form = InvitationRequestForm()
+    if form.validate():
+        try:
+            invitation_requests.request_invitation(event, invitation_requests.InvitationRequest(
+                form.first_name.data, form.last_name.data, form.email.data, form.organisation.data or "",
+                form.message.data or ""))
+        except InvalidDetails as invalid:
+            _show_errors(form, invalid)
+        else:
+            flash(_("Your request has been sent to the organisers. They will answer you by e-mail."), "success")
+            return redirect(url_for("registration.register", slug=slug), code=303)
+    return _register_page(event, RegistrationForm(formdata=None), request_form=form, status=400)
 
 
 @bp.errorhandler(CSRFError)
