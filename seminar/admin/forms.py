@@ -164,6 +164,17 @@ class ManualRegistrationForm(FlaskForm):
     notify = BooleanField(_l("Send the confirmation e-mail"), default=True)
 
 
+class GuestForm(FlaskForm):
+    """One guest added to the guest list by hand."""
+
+    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    category_id = SelectField(_l("Category"), choices=[], validate_choice=False)
+    language = SelectField(_l("Language of the e-mails"), choices=[("fr", "Français"), ("en", "English")])
+
+
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"), description=_l(
         "Columns first_name, last_name, email, organisation, job_title, category and optionally sessions "

@@ -122,4 +122,9 @@ def dashboard(slug: str):
         activity=recent_entries(event_id=event.id, limit=15))
 
 
-from seminar.admin import list_views, programme_views, registrant_views  # noqa: E402,F401  (they add routes to `bp`)
+from seminar.admin import (  # noqa: E402,F401  (they add routes to `bp`)
+    invitation_views,
+    list_views,
+    programme_views,
+    registrant_views,
+)

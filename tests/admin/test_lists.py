@@ -226,7 +226,7 @@ def test_check_in_volunteer_is_turned_away(app, seeded):
 
 def test_menu_and_sub_navigation_lead_to_the_three_lists(app, staff):
     page = staff.get(f"{ADMIN}/organisations").get_data(as_text=True)
-    assert f'<a href="{ADMIN}/categories" aria-current="page">Categories and guests</a>' in page
+    assert f'<a href="{ADMIN}/categories" aria-current="page">Categories, groups, press</a>' in page
     assert f'<a href="{ADMIN}/organisations" aria-current="page">Invited groups</a>' in page
     assert f'<a href="{ADMIN}/press-contacts">Press contacts</a>' in page
 
