@@ -3,18 +3,19 @@ hand, and the buttons that send the invitations and the reminders (seminar.invit
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
+from seminar.admin import spreadsheets
 from seminar.admin.blueprint import bp, event_or_404
 from seminar.admin.forms import GuestForm
 from seminar.extensions import db
 from seminar.formatting import locale_code
 from seminar.invitations import services as invitations
-from seminar.invitations.models import Invitation
+from seminar.invitations.models import Invitation, invitation_state_label
 from seminar.registration.validation import InvalidDetails
 
 
@@ -26,7 +27,8 @@ def _page(event, *, form=None, report=None, status=200):
                                               for c in event.categories]
     return render_template("admin/invitations.html", event=event, guests=guests, form=form, report=report,
                            counts=invitations.guest_list_status(event.id),
-                           not_sent=sum(1 for g in guests if g.sent_at is None)), status
+                           not_sent=sum(1 for g in guests if g.sent_at is None),
+                           state_label=invitation_state_label), status
 
 
 @bp.get("/events/<slug>/invitations")
@@ -82,3 +84,12 @@ def invitations_send(slug: str, what: str):
         flash(ngettext("%(num)d e-mail queued.", "%(num)d e-mails queued.", sent) if sent
               else _("Nobody to write to."), "success")
     return redirect(url_for("admin.invitations_page", slug=slug))
+
+
+@bp.get("/events/<slug>/invitations/export")
+def invitations_export(slug: str):
+    event = event_or_404(slug)
+    export = spreadsheets.export_guest_list(event, request.args.get("format", "csv"), locale=locale_code(),
+                                            user=current_user._get_current_object())
+    return Response(export.content, mimetype=export.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})

@@ -25,6 +25,7 @@ from seminar.events.models import Category, Event, Organisation, PressContact, R
 from seminar.events.programme import _TEXTS, EventDetails, SessionDetails, SpeakerDetails, VenueDetails
 from seminar.extensions import db
 from seminar.formatting import local_datetime, locale_code
+from seminar.invitations.models import Invitation
 from seminar.registration.models import Registration, RegistrationStatus, status_label
 
 ACTIONS = {
@@ -55,6 +56,13 @@ ACTIONS = {
     "press_contact.update": _l("Press contact changed"),
     "press_contact.delete": _l("Press contact deleted"),
     "press_contact.reorder": _l("Press contacts reordered"),
+    "invitations.import": _l("Import of a guest list"),
+    "invitations.send": _l("Invitations sent"),
+    "invitations.remind": _l("Invitation reminders sent"),
+    "invitations.export": _l("Export of the guest list"),
+    "invitation.add": _l("Guest added"),
+    "invitation.decline": _l("Invitation declined"),
+    "registration.invitation_request": _l("Invitation requested"),
     "registrations.import": _l("Import of registrations"),
     "registrations.export": _l("Export of registrations"),
     "registration.manual": _l("Registered by an organiser"),
@@ -89,6 +97,7 @@ ACTION_FAMILIES = (
     ("organisation.", _l("Invited groups")),
     ("press_contact.", _l("Press contacts")),
     ("registration", _l("Registrations")),
+    ("invitation", _l("Guest list")),
     ("mailing.", _l("E-mails to registrants")),
     ("checkin.", _l("Check-in")),
     ("account.", _l("Accounts")),
@@ -148,7 +157,7 @@ _UNNAMED = {
     "session": _l("Session #%(num)s"), "speaker": _l("Speaker #%(num)s"),
     "registration": _l("Registration #%(num)s"), "user": _l("Account #%(num)s"),
     "category": _l("Category #%(num)s"), "organisation": _l("Invited organisation #%(num)s"),
-    "press_contact": _l("Press contact #%(num)s"),
+    "press_contact": _l("Press contact #%(num)s"), "invitation": _l("Guest #%(num)s"),
 }
 _DELETED = {
     "event": _l("Event #%(num)s (deleted)"), "venue": _l("Venue #%(num)s (deleted)"),
@@ -156,7 +165,7 @@ _DELETED = {
     "speaker": _l("Speaker #%(num)s (deleted)"), "registration": _l("Registration #%(num)s (deleted)"),
     "user": _l("Account #%(num)s (deleted)"), "category": _l("Category #%(num)s (deleted)"),
     "organisation": _l("Invited organisation #%(num)s (deleted)"),
-    "press_contact": _l("Press contact #%(num)s (deleted)"),
+    "press_contact": _l("Press contact #%(num)s (deleted)"), "invitation": _l("Guest #%(num)s (deleted)"),
 }
 
 
@@ -388,6 +397,13 @@ def _press_contacts(ids: set[int]) -> dict[int, Named]:
             for id_, name, slug in rows}
 
 
+def _invitations(ids: set[int]) -> dict[int, Named]:
+    rows = db.session.execute(select(Invitation.id, Invitation.first_name, Invitation.last_name, Event.slug)
+                              .join(Event, Invitation.event_id == Event.id).where(Invitation.id.in_(ids)))
+    return {id_: Named(f"{first} {last}".strip(), url_for("admin.invitations_page", slug=slug))
+            for id_, first, last, slug in rows}
+
+
 _LOADERS = {"event": _events, "session": _sessions, "speaker": _speakers, "room": _rooms, "venue": _venues,
             "registration": _registrations, "user": _users, "category": _categories,
-            "organisation": _organisations, "press_contact": _press_contacts}
+            "organisation": _organisations, "press_contact": _press_contacts, "invitation": _invitations}

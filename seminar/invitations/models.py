@@ -20,6 +20,14 @@ class InvitationState(enum.Enum):
     bounced = "bounced"  # the invitation could not be delivered
 
 
+def invitation_state_label(state: InvitationState) -> str:
+    """An invitation's state in the current language (back-office, exports)."""
+    from flask_babel import gettext as _
+
+    return {"not_sent": _("not sent"), "invited": _("invited"), "registered": _("registered"),
+            "declined": _("declined"), "bounced": _("bounced")}[state.name]
+
+
 class Invitation(db.Model):
     __tablename__ = "invitation"
     __table_args__ = (UniqueConstraint("event_id", "email_key"),)

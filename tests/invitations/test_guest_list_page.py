@@ -58,3 +58,27 @@ def test_check_in_volunteers_cannot_see_the_guest_list(app, seeded):
     volunteer = signed_in_client(app, Role.checkin)
     assert volunteer.get(PAGE).status_code == 403
     assert volunteer.post(f"{PAGE}/send").status_code == 403
+
+
+def test_guest_list_export_is_formula_safe_with_states_and_is_audited(app, seeded, organiser):
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from seminar.audit.models import AuditEntry
+    from seminar.extensions import db
+
+    data = (GUESTS + "=HYPERLINK(\"http://x\"),Evil,evil@example.org,,,fr\n").encode()
+    organiser.post(f"{PAGE}/import", data={"file": (io.BytesIO(data), "guests.csv")},
+                   content_type="multipart/form-data")
+    csv_text = organiser.get(f"{PAGE}/export?format=csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in csv_text and "non envoyée" in csv_text
+    xlsx = organiser.get(f"{PAGE}/export?format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).active
+    cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None}
+    assert {"camille@example.org", "alex@example.org", "non envoyée"} <= cells
+    assert not any(c.startswith("=") for c in cells)
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry.details).where(AuditEntry.action == "invitations.export")
+                                 .order_by(AuditEntry.id.desc()).limit(1)) == {"format": "xlsx", "rows": 3}
+    log = html.unescape(signed_in_client(app, Role.admin).get("/admin/audit/").get_data(as_text=True))
+    assert "Import d'une liste d'invité·es" in log and "Export de la liste des invité·es" in log
