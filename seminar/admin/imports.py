@@ -74,7 +74,7 @@ def decode_csv(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _category_lookup(event_id: int) -> dict[str, int]:
+def category_lookup(event_id: int) -> dict[str, int]:
     lookup = {}
     for c in db.session.scalars(select(Category).where(Category.event_id == event_id)):
         for name in (c.code, c.label, c.label_en):
@@ -108,14 +108,14 @@ def _round_tables_named(cell: str, round_tables: dict[str, int]) -> tuple[list[i
     return found, unknown
 
 
-def _field_errors(invalid: InvalidDetails) -> str:
+def field_errors(invalid: InvalidDetails) -> str:
     labels = {"first_name": _("First name"), "last_name": _("Last name"), "email": _("E-mail"),
               "organisation": _("Organisation"), "job_title": _("Job title"), "category_id": _("Category")}
     return "; ".join(_("%(field)s: %(message)s", field=labels.get(name, name), message=message)
                      for name, message in invalid.errors.items())
 
 
-def _reader(data: bytes):
+def csv_reader(data: bytes):
     """A CSV reader of the file, its separator (comma, semicolon or tab) guessed from the header line."""
     text = decode_csv(data)
     try:
@@ -128,7 +128,7 @@ def _reader(data: bytes):
 def rows_in(data: bytes) -> int:
     """How many rows the file holds under its header (blank lines aside), without checking them."""
     try:
-        return max(sum(1 for values in _reader(data) if any(v.strip() for v in values)) - 1, 0)
+        return max(sum(1 for values in csv_reader(data) if any(v.strip() for v in values)) - 1, 0)
     except csv.Error:
         return 0
 
@@ -137,7 +137,7 @@ def read_import(event: Event, data: bytes) -> ImportReport:
     """Parse and check a CSV file without writing anything: rows ready to import, duplicates (in the file
     or already registered, by e-mail) and rejected rows with their reason."""
     report = ImportReport()
-    reader = _reader(data)
+    reader = csv_reader(data)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error):
@@ -147,7 +147,7 @@ def read_import(event: Event, data: bytes) -> ImportReport:
     if missing:
         report.error = _("Missing columns: %(columns)s.", columns=", ".join(missing))
         return report
-    categories = _category_lookup(event.id)
+    categories = category_lookup(event.id)
     round_tables = _round_table_lookup(event)
     # Any registration counts, cancelled ones too: an import never takes up a cancelled registration.
     existing = set(db.session.scalars(select(Registration.email_key).where(Registration.event_id == event.id)))
@@ -213,7 +213,7 @@ def _check_row(report, line, row, categories, round_tables, existing, seen) -> N
     try:
         details = registration.clean_details(details)
     except InvalidDetails as invalid:
-        report.rejected.append((line, _field_errors(invalid)))
+        report.rejected.append((line, field_errors(invalid)))
         return
     key = email_key(details.email)
     if key in existing or key in seen:
@@ -246,7 +246,7 @@ def register_rows(event: Event, report: ImportReport, *, send_email: bool, local
         except registration.RegistrationError as error:
             report.rejected.append((row.line, str(error.message)))
         except InvalidDetails as invalid:
-            report.rejected.append((row.line, _field_errors(invalid)))
+            report.rejected.append((row.line, field_errors(invalid)))
         else:
             if outcome.created:
                 report.created.append((row.line, row.details.email, outcome.status))

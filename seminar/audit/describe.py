@@ -103,7 +103,7 @@ ACTION_FAMILIES = (
     ("account.", _l("Accounts")),
 )
 
-# Actions whose details are changes, each value a pair [before, after] (`programme._changes`).
+# Actions whose details are changes, each value a pair [before, after] (`programme.changed_fields`).
 CHANGE_ACTIONS = frozenset({"event.update", "venue.update", "room.update", "session.update", "speaker.update",
                             "category.update", "organisation.update", "press_contact.update"})
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from seminar.audit.services import record
 from seminar.database import write_transaction
 from seminar.events.models import Category, Event, Organisation, OrganisationKind, PressContact
-from seminar.events.programme import ProgrammeError, _apply, _changes, clean_texts
+from seminar.events.programme import ProgrammeError, apply_details, changed_fields, clean_texts
 from seminar.extensions import db
 
 DEFAULT_COLOUR = "#555555"
@@ -261,7 +261,7 @@ def _next_position(model, event_id: int) -> int:
 
 
 def _created(item, details, kind: str, summary: dict):
-    _apply(item, details)
+    apply_details(item, details)
     db.session.add(item)
     db.session.flush()
     record(f"{kind}.create", event_id=item.event_id, target_type=kind, target_id=item.id, details=summary)
@@ -269,8 +269,8 @@ def _created(item, details, kind: str, summary: dict):
 
 
 def _updated(item, details, kind: str):
-    changed = _changes(item, details)
-    _apply(item, details)
+    changed = changed_fields(item, details)
+    apply_details(item, details)
     if changed:
         record(f"{kind}.update", event_id=item.event_id, target_type=kind, target_id=item.id, details=changed)
     return item

@@ -161,7 +161,7 @@ def localise(moment: datetime, timezone: str) -> datetime:
     return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
 
 
-def _changes(obj, details) -> dict[str, list]:
+def changed_fields(obj, details) -> dict[str, list]:
     """Fields whose value differs, as {name: [old, new]} (JSON-friendly, for the audit log)."""
     changed = {}
     for f in fields(details):
@@ -179,7 +179,7 @@ def _plain(value):
     return value
 
 
-def _apply(obj, details) -> None:
+def apply_details(obj, details) -> None:
     for f in fields(details):
         setattr(obj, f.name, getattr(details, f.name))
 
@@ -265,7 +265,7 @@ def create_event(details: EventDetails) -> Event:
     with write_transaction():
         _check_event(details, None)
         event = Event()
-        _apply(event, details)
+        apply_details(event, details)
         db.session.add(event)
         db.session.flush()
         record("event.create", event_id=event.id, target_type="event", target_id=event.id,
@@ -283,12 +283,12 @@ def update_event(event_id: int, details: EventDetails, *, notify: bool | None = 
         _check_event(details, event_id)
         _check_capacity(details.capacity, event.confirmed_count)
         raised = _raised(event.capacity, details.capacity)
-        changed = _changes(event, details)
+        changed = changed_fields(event, details)
         event_invite = bool(changed.keys() & _EVENT_INVITE_FIELDS)
         session_invites = bool(changed.keys() & _SESSION_INVITE_FIELDS)
         if event_invite or session_invites:
             _ask_first(notify, event.confirmed_count)
-        _apply(event, details)
+        apply_details(event, details)
         if changed:
             record("event.update", event_id=event.id, target_type="event", target_id=event.id,
                    details={**changed, **({"notified": False} if notify is False else {})})
@@ -337,9 +337,9 @@ def save_venue(event_id: int, details: VenueDetails, *, notify: bool | None = Tr
         if created:
             venue = Venue(event_id=event_id)
             db.session.add(venue)
-        changed = _changes(venue, details) if not created else {"name": [None, details.name]}
+        changed = changed_fields(venue, details) if not created else {"name": [None, details.name]}
         location = None if created else venue.one_line
-        _apply(venue, details)
+        apply_details(venue, details)
         if location is not None and venue.one_line != location:  # rolled back if the organiser must choose
             _ask_first(notify, db.session.scalar(select(Event.confirmed_count).where(Event.id == event_id)))
         db.session.flush()
@@ -442,7 +442,7 @@ def create_session(event_id: int, details: SessionDetails, *, speakers: Sequence
         event = db.session.get(Event, event_id)
         people = _checked_session(event, details, None, speakers)
         session = Session(event_id=event_id)
-        _apply(session, details)
+        apply_details(session, details)
         db.session.add(session)
         db.session.flush()
         record("session.create", event_id=event_id, target_type="session", target_id=session.id,
@@ -468,11 +468,11 @@ def update_session(session_id: int, details: SessionDetails, *, notify: bool | N
         people = _checked_session(event, details, session_id, speakers)
         _check_capacity(details.capacity, session.confirmed_count)
         raised = _raised(session.capacity, details.capacity)
-        changed = _changes(session, details)
+        changed = changed_fields(session, details)
         announced = bool(changed.keys() & {"starts_at", "ends_at", "room_id", "title", "title_en"})
         if announced:
             _ask_first(notify, session.confirmed_count)
-        _apply(session, details)
+        apply_details(session, details)
         _save_speakers(session, people)  # before the announcement: the updated invites list the speakers
         if announced:
             db.session.flush()
@@ -684,8 +684,8 @@ def save_speaker(event_id: int, details: SpeakerDetails, *, speaker_id: int | No
             raise ProgrammeError({"name": _("The speaker needs a name.")})
         photo, mimetype = prepare_photo(photo) if photo else (None, None)
         speaker = _owned(Speaker, speaker_id, event_id) if speaker_id else Speaker(event_id=event_id)
-        changed = _changes(speaker, details) if speaker_id else {"name": details.name}
-        _apply(speaker, details)
+        changed = changed_fields(speaker, details) if speaker_id else {"name": details.name}
+        apply_details(speaker, details)
         if photo:
             speaker.photo, speaker.photo_mimetype = photo, mimetype
             changed["photo"] = "new"

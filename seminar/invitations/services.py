@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from seminar import text
-from seminar.admin.imports import IMPORT_MAX_ROWS, _category_lookup, _field_errors, _reader
+from seminar.admin.imports import IMPORT_MAX_ROWS, category_lookup, csv_reader, field_errors
 from seminar.audit.services import record
 from seminar.database import write_transaction
 from seminar.events.models import Event
@@ -115,7 +115,7 @@ def _rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     it (encoding, separator), or the first sheet of an XLSX workbook. A formula cell is read as the formula's
     text, never evaluated, as a CSV cell starting with "=" is (exports neutralise both)."""
     if not _is_xlsx(data):
-        reader = _reader(data)
+        reader = csv_reader(data)
         for values in reader:
             yield reader.line_num, values
         return
@@ -156,7 +156,7 @@ def read_guest_list(event_id: int, data: bytes) -> GuestListReport:
         if missing:
             report.error = _("Missing columns: %(columns)s.", columns=", ".join(missing))
             return report
-        categories = _category_lookup(event_id)
+        categories = category_lookup(event_id)
         known = {key: None for key in db.session.scalars(select(Invitation.email_key)
                                                          .where(Invitation.event_id == event_id))}
         seen: dict[str, int] = {}
@@ -201,7 +201,7 @@ def _check_row(report: GuestListReport, line: int, row: dict, categories: dict[s
         details = _cleaned(row.get("first_name", ""), row.get("last_name", ""), row.get("email", ""),
                            row.get("organisation", ""))
     except InvalidDetails as invalid:
-        report.rejected.append((line, _field_errors(invalid)))
+        report.rejected.append((line, field_errors(invalid)))
         return
     key = email_key(details.email)
     if key in known:
@@ -254,7 +254,7 @@ def add_invitee(event_id: int, *, first_name: str, last_name: str, email: str, o
     with write_transaction():
         if db.session.get(Event, event_id) is None:
             raise InvitationNotFound()
-        if category_id is not None and category_id not in _category_lookup(event_id).values():
+        if category_id is not None and category_id not in category_lookup(event_id).values():
             errors["category_id"] = str(_l("Choose a category from the list."))
         key = email_key(details.email)
         if db.session.scalar(select(Invitation.id).where(Invitation.event_id == event_id,
